@@ -1,0 +1,23 @@
+"""Sphinx configuration for the one physml documentation site."""
+
+project = "physml"
+author = "physml developers"
+copyright = "2026, physml developers"
+
+extensions = [
+    "sphinx.ext.autodoc",
+    "sphinx.ext.autosummary",
+    "sphinx.ext.napoleon",
+    "sphinx.ext.mathjax",
+    "sphinx.ext.viewcode",
+]
+autosummary_generate = True
+autodoc_typehints = "description"
+autodoc_member_order = "bysource"
+napoleon_numpy_docstring = True
+napoleon_google_docstring = True
+nitpicky = False
+html_theme = "furo"
+html_title = "physml"
+html_static_path = ["_static"]
+exclude_patterns = ["_build"]

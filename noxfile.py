@@ -1,0 +1,154 @@
+"""Developer and CI sessions for the physml monorepo.
+
+``nox -s lint tests`` is what CI runs (see ``.ci/run``). Sessions:
+
+- ``tests``: one run per package, each in its own virtual environment holding ONLY that
+  package (plus the sibling packages it declares) and its ``test`` extra, so an undeclared
+  dependency on a sibling fails.  ``nox -s "tests(package='core')"`` runs one.
+- ``slow``: the ``slow``-marked tests of each package (large band-limits).
+- ``integration``: every package installed together, running ``integration_tests/``.
+- ``docs``: the Sphinx site, warnings are errors.
+- ``bench``: one run per folder of ``benchmarks/``; peer libraries are installed here only.
+- ``lint``: ``ruff format --check`` and ``ruff check``.
+- ``demo``: the main job.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+
+import nox
+
+nox.options.default_venv_backend = "uv"
+nox.options.reuse_venv = "yes"
+nox.options.sessions = ["lint", "tests", "integration"]
+
+ROOT = Path(__file__).parent
+PACKAGES_DIR = ROOT / "packages"
+BENCH_DIR = ROOT / "benchmarks"
+TEST_ENV = {"JAX_ENABLE_X64": "1", "JAX_PLATFORMS": "cpu", "PYTHONHASHSEED": "0"}
+
+
+def _root_group(name: str) -> list[str]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    return list(data["dependency-groups"][name])
+
+
+def _package_meta(name: str) -> dict:
+    return tomllib.loads((PACKAGES_DIR / name / "pyproject.toml").read_text())["project"]
+
+
+def _packages() -> list[str]:
+    return sorted(p.parent.name for p in PACKAGES_DIR.glob("*/pyproject.toml"))
+
+
+def _benchmarks() -> list[str]:
+    return sorted(p.parent.name for p in BENCH_DIR.glob("*/run.py"))
+
+
+def _sibling_closure(name: str) -> list[str]:
+    """The package and every physml sibling it declares, transitively (declared deps only)."""
+    seen: list[str] = []
+    todo = [name]
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.append(current)
+        for requirement in _package_meta(current).get("dependencies", []):
+            match = re.match(r"physml-([a-z0-9]+)", requirement.strip())
+            if match:
+                todo.append(match.group(1))
+    return seen
+
+
+def _install_packages(session: nox.Session, names: list[str], extra: str | None) -> None:
+    """Install local packages non-editable (so the built wheel is what gets tested)."""
+    targets = []
+    for name in names:
+        path = f"./packages/{name}"
+        targets.append(f"{path}[{extra}]" if extra else path)
+    reinstall = [arg for name in names for arg in ("--reinstall-package", f"physml-{name}")]
+    session.install(*reinstall, *targets)
+
+
+@nox.session
+@nox.parametrize("package", _packages())
+def tests(session: nox.Session, package: str) -> None:
+    """Run one package's unit tests in a venv that holds only that package."""
+    siblings = [name for name in _sibling_closure(package) if name != package]
+    session.install(*_root_group("test"))
+    _install_packages(session, siblings, extra=None)
+    _install_packages(session, [package], extra="test")
+    args = session.posargs or ["-m", "not slow", "-n", "2", "-q"]
+    session.run("pytest", f"packages/{package}/tests", *args, env=TEST_ENV)
+
+
+@nox.session
+@nox.parametrize("package", _packages())
+def slow(session: nox.Session, package: str) -> None:
+    """Run one package's slow tests (large band-limits)."""
+    siblings = [name for name in _sibling_closure(package) if name != package]
+    session.install(*_root_group("test"))
+    _install_packages(session, siblings, extra=None)
+    _install_packages(session, [package], extra="test")
+    session.run(
+        "pytest", f"packages/{package}/tests", "-m", "slow", "-q", *session.posargs, env=TEST_ENV
+    )
+
+
+@nox.session
+def integration(session: nox.Session) -> None:
+    """Install every package together and run the cross-package tests."""
+    session.install(*_root_group("test"))
+    _install_packages(session, _packages(), extra="test")
+    args = session.posargs or ["-q"]
+    session.run("pytest", "integration_tests", *args, env=TEST_ENV)
+
+
+@nox.session
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx site; any warning is an error."""
+    session.install(*_root_group("docs"))
+    _install_packages(session, _packages(), extra=None)
+    session.run(
+        "sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html",
+        *session.posargs,
+    )
+
+
+@nox.session
+@nox.parametrize("name", _benchmarks())
+def bench(session: nox.Session, name: str) -> None:
+    """Run one benchmark folder side by side with its peer libraries.
+
+    Each ``benchmarks/<name>/`` has ``run.py`` and a ``requirements.txt`` naming the peer
+    libraries it compares against; they are installed into this session's venv only.
+    """
+    folder = BENCH_DIR / name
+    session.install(*_root_group("bench"))
+    requirements = folder / "requirements.txt"
+    if requirements.exists():
+        session.install("-r", str(requirements))
+    _install_packages(session, _packages(), extra=None)
+    env = {"JAX_ENABLE_X64": "1", "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "")}
+    session.run("python", str(folder / "run.py"), *session.posargs, env=env)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """Formatting and static checks."""
+    session.install("ruff>=0.8")
+    session.run("ruff", "format", "--check", ".")
+    session.run("ruff", "check", ".")
+
+
+@nox.session
+def demo(session: nox.Session) -> None:
+    """The main job: the physml tour on its embedded default data."""
+    _install_packages(session, _packages(), extra=None)
+    session.install("matplotlib>=3.8")
+    session.run("python", "integration_tests/demo.py", *session.posargs, env=TEST_ENV)
