@@ -115,7 +115,13 @@ def docs(session: nox.Session) -> None:
     session.install(*_root_group("docs"))
     _install_packages(session, _packages(), extra=None)
     session.run(
-        "sphinx-build", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html",
+        "sphinx-build",
+        "-W",
+        "--keep-going",
+        "-b",
+        "html",
+        "docs",
+        "docs/_build/html",
         *session.posargs,
     )
 

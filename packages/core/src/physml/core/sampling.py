@@ -163,9 +163,7 @@ def gammas(N: int) -> np.ndarray:
     return 2 * np.pi * np.arange(2 * N - 1) / (2 * N - 1)
 
 
-def so3_shape(
-    L: int, N: int, sampling: str = "mw", nside: int | None = None
-) -> tuple[int, ...]:
+def so3_shape(L: int, N: int, sampling: str = "mw", nside: int | None = None) -> tuple[int, ...]:
     """Shape of a signal on SO(3): ``(2N−1, *f_shape(L, sampling, nside))``."""
     L = validate_L(L)
     N = validate_N(N, L)
@@ -241,7 +239,9 @@ def _grid(L: int, sampling: str, nside: int) -> Grid:
         phi0 = np.zeros(theta.size)
     for arr in (theta, lengths, offsets, phi0):
         arr.setflags(write=False)
-    return Grid(L, sampling, nside, theta, lengths, offsets, phi0, f_shape(L, sampling, nside or None))
+    return Grid(
+        L, sampling, nside, theta, lengths, offsets, phi0, f_shape(L, sampling, nside or None)
+    )
 
 
 def grid(L: int, sampling: str = "mw", nside: int | None = None) -> Grid:

@@ -58,7 +58,7 @@ def validate_nside(nside: object, L: int | None = None) -> int:
         raise TypeError(f"nside must be an integer power of two, got {nside!r}")
     if nside < 1 or (nside & (nside - 1)) != 0:
         raise ValueError(f"nside must be a power of two >= 1, got nside={nside}")
-    if L is not None and L > 3 * nside:
+    if L is not None and 3 * nside < L:
         raise ValueError(
             f"L={L} is too large for nside={nside}: HEALPix supports band-limits L <= 3*nside"
             f" = {3 * nside}"
@@ -97,7 +97,7 @@ def validate_N(N: object, L: int) -> int:
 
 def validate_dtype(x: object, *, name: str, complex_ok: bool = True) -> None:
     """Check that ``x`` has a floating (or complex, if allowed) dtype."""
-    dtype = np.dtype(getattr(x, "dtype", np.asarray(x).dtype))
+    dtype = np.dtype(x.dtype if hasattr(x, "dtype") else np.asarray(x).dtype)
     allowed = np.inexact if complex_ok else np.floating
     if not np.issubdtype(dtype, allowed):
         kinds = "floating or complex" if complex_ok else "real floating"
