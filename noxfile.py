@@ -6,6 +6,7 @@
   package (plus the sibling packages it declares) and its ``test`` extra, so an undeclared
   dependency on a sibling fails.  ``nox -s "tests(package='core')"`` runs one.
 - ``slow``: the ``slow``-marked tests of each package (large band-limits).
+- ``smoke``: plain ``pip install packages/<name>`` into an empty venv, then import it.
 - ``integration``: every package installed together, running ``integration_tests/``.
 - ``docs``: the Sphinx site, warnings are errors.
 - ``bench``: one run per folder of ``benchmarks/``; peer libraries are installed here only.
@@ -67,6 +68,8 @@ def _sibling_closure(name: str) -> list[str]:
 
 def _install_packages(session: nox.Session, names: list[str], extra: str | None) -> None:
     """Install local packages non-editable (so the built wheel is what gets tested)."""
+    if not names:
+        return
     targets = []
     for name in names:
         path = f"./packages/{name}"
@@ -98,6 +101,19 @@ def slow(session: nox.Session, package: str) -> None:
     session.run(
         "pytest", f"packages/{package}/tests", "-m", "slow", "-q", *session.posargs, env=TEST_ENV
     )
+
+
+@nox.session(venv_backend="venv")
+@nox.parametrize("package", _packages())
+def smoke(session: nox.Session, package: str) -> None:
+    """Plain ``pip install packages/<name>`` into an empty venv, then import it.
+
+    Sibling packages are not on PyPI yet, so the declared ones are pip-installed from their
+    folders first, exactly as a user of this repository would.
+    """
+    for name in reversed(_sibling_closure(package)):
+        session.run("python", "-m", "pip", "install", "--quiet", f"./packages/{name}")
+    session.run("python", "-c", f"import physml.{package} as m; print(m.__name__, 'imports')")
 
 
 @nox.session

@@ -1,9 +1,9 @@
 """Harmonic coefficient layouts.
 
-Three layouts of the coefficients f_ℓm (0 ≤ ℓ < L, |m| ≤ ℓ) of a signal band-limited at L:
+Three layouts of the coefficients f_ℓm (0 ≤ ℓ < L, −ℓ ≤ m ≤ ℓ) of a signal band-limited at L:
 
 - **dense** ``flm[..., ℓ, L−1+m]`` of shape ``(L, 2L−1)``, the layout of the established
-  s2fft; entries with |m| > ℓ are zero.  Every physml transform takes and returns it.
+  s2fft; entries with m outside [−ℓ, ℓ] are zero.  Every physml transform takes and returns it.
 - **compact** ``flm[..., ℓ² + ℓ + m]`` of shape ``(L²,)``, no padding.
 - **healpy** ``alm[..., m(2L−1−m)/2 + ℓ]`` of shape ``(L(L+1)/2,)`` with only m ≥ 0, the
   ordering of healpy's ``Alm.getidx(lmax=L−1, l, m)`` for real signals, where the negative
@@ -57,7 +57,7 @@ def healpy_size(L: int) -> int:
 
 @lru_cache(maxsize=64)
 def valid_mask(L: int) -> np.ndarray:
-    """Boolean ``(L, 2L−1)`` mask of the dense entries with |m| ≤ ℓ."""
+    """Boolean ``(L, 2L−1)`` mask of the dense entries with −ℓ ≤ m ≤ ℓ."""
     ell = np.arange(L)[:, None]
     m = np.arange(-(L - 1), L)[None, :]
     mask = np.abs(m) <= ell
@@ -87,7 +87,7 @@ def flm_2d_to_1d(flm: Array, L: int) -> Array:
 
 
 def flm_1d_to_2d(flm: Array, L: int) -> Array:
-    """Compact ``(..., L²)`` → dense ``(..., L, 2L−1)`` (zeros where |m| > ℓ)."""
+    """Compact ``(..., L²)`` → dense ``(..., L, 2L−1)`` (zeros outside −ℓ ≤ m ≤ ℓ)."""
     L = validate_L(L)
     validate_shape(
         flm, (L * L,), name="flm", context=f"the compact layout with L={L}", batch_ok=True

@@ -18,7 +18,7 @@ each scheme integrates *exactly*:
   the φ-averaged signal is a trigonometric polynomial of degree < L in θ sampled on 2L−1 (MW) or
   2L (MWSS) equispaced points.  Its integral against sin θ is then
   Σ_k c_k ∫_0^π sin θ e^{ikθ} dθ with the closed form
-  ∫_0^π sin θ e^{ikθ} dθ = ±iπ/2 (k = ±1), 2/(1−k²) (k even), 0 (k odd, |k| ≠ 1),
+  ∫_0^π sin θ e^{ikθ} dθ = ±iπ/2 (k = ±1), 2/(1−k²) (k even), 0 (k odd, k ≠ ±1),
   and folding the torus samples onto the sphere rings gives the spin-dependent ring weights.
 - ``healpix``: no exact rule exists.  :func:`healpix_ring_weights` returns per-pixel ring
   weights that integrate every axisymmetric (m = 0) signal band-limited at 3 nside exactly:

@@ -2,8 +2,8 @@
 
 For a signal sampled on rings t with longitudes φ_{t,p} = φ₀(t) + 2πp/n_t,
 
-    forward:  F_t(m) = Σ_p f(θ_t, φ_{t,p}) e^{−i m φ_{t,p}},        |m| < L,
-    inverse:  f(θ_t, φ_{t,p}) = Σ_{|m|<L} F_t(m) e^{+i m φ_{t,p}},
+    forward:  F_t(m) = Σ_p f(θ_t, φ_{t,p}) e^{−i m φ_{t,p}},        −L < m < L,
+    inverse:  f(θ_t, φ_{t,p}) = Σ_{−L<m<L} F_t(m) e^{+i m φ_{t,p}},
 
 with ``F[..., t, L−1+m]`` of shape ``(..., ntheta, 2L−1)``.  No normalisation is applied, so
 :func:`forward` and :func:`inverse` are exact adjoints (conjugate transposes) of each other;
@@ -192,7 +192,7 @@ def _complex_dtype(x: Array) -> jnp.dtype:
 
 
 def forward(f: Array, L: int, sampling: str = "mw", nside: int | None = None) -> Array:
-    """Fourier coefficients along every ring, ``F[..., t, L−1+m]``, |m| < L.
+    """Fourier coefficients along every ring, ``F[..., t, L−1+m]``, −L < m < L.
 
     Parameters
     ----------

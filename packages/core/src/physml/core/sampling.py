@@ -7,15 +7,15 @@ computed once); pass them through ``jnp.asarray(..., dtype)`` where a device arr
 
 Schemes (θ_t for ring t, φ_p for sample p; ``L`` is the band-limit, degrees ``ℓ < L``):
 
-=========  ===========  ===========================  ================  ========================
-sampling   rings        θ_t                          samples per ring  φ_p
-=========  ===========  ===========================  ================  ========================
-``mw``     L            π(2t+1)/(2L−1)               2L−1              2πp/(2L−1)
-``mwss``   L+1          πt/L                         2L                2πp/(2L)
-``dh``     2L           π(2t+1)/(4L)                 2L−1              2πp/(2L−1)
-``gl``     L            arccos of Gauss–Legendre     2L−1              2πp/(2L−1)
-``healpix`` 4 nside−1   see :func:`healpix_thetas`   4i … 4 nside      φ₀(i) + 2πp/n_i
-=========  ===========  ===========================  ================  ========================
+===========  ===========  ===========================  ================  ========================
+sampling     rings        θ_t                          samples per ring  φ_p
+===========  ===========  ===========================  ================  ========================
+``mw``       L            π(2t+1)/(2L−1)               2L−1              2πp/(2L−1)
+``mwss``     L+1          πt/L                         2L                2πp/(2L)
+``dh``       2L           π(2t+1)/(4L)                 2L−1              2πp/(2L−1)
+``gl``       L            arccos of Gauss–Legendre     2L−1              2πp/(2L−1)
+``healpix``  4 nside−1    see :func:`healpix_thetas`   4i … 4 nside      φ₀(i) + 2πp/n_i
+===========  ===========  ===========================  ================  ========================
 
 References: McEwen & Wiaux (2011) for MW; Ocampo, Price & McEwen (2023) and McEwen et al.
 (2013) for MWSS; Driscoll & Healy (1994) for DH; Górski et al. (2005) for HEALPix.  Positions
