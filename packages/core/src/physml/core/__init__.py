@@ -8,11 +8,12 @@ indexing    harmonic coefficient layouts (dense, compact, healpy)
 wigner      Wigner-d functions, stable recursions (streamed or materialised)
 ring_fft    Fourier transforms along iso-latitude rings, HEALPix included
 validation  argument checks with messages that name what was wrong
+disco_kernels  sparse DISCO quadrature kernels for spherical convolutions
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import indexing, quadrature, ring_fft, sampling, validation
+from . import disco_kernels, indexing, quadrature, ring_fft, sampling, validation, wigner
 from .sampling import Grid, f_shape, grid, nphi, npix, ntheta, phis, thetas
 from .validation import SAMPLINGS
 
@@ -25,6 +26,7 @@ __all__ = [
     "SAMPLINGS",
     "Grid",
     "__version__",
+    "disco_kernels",
     "f_shape",
     "grid",
     "indexing",
@@ -37,4 +39,5 @@ __all__ = [
     "sampling",
     "thetas",
     "validation",
+    "wigner",
 ]

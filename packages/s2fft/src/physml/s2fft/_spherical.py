@@ -1,0 +1,80 @@
+"""Spin spherical harmonic transforms on the sphere, on-the-fly ("jax") path.
+
+Convention (identical to the established s2fft, Price & McEwen 2024; McEwen & Wiaux 2011):
+
+    sY_ℓm(θ, φ) = (−1)^s sqrt((2ℓ+1)/4π) d^ℓ_{m,−s}(θ) e^{imφ},
+    f(θ, φ) = Σ_{ℓ<L} Σ_{|m|≤ℓ} f_ℓm sY_ℓm(θ, φ),     f_ℓm = ∫ f sY*_ℓm dΩ,
+
+with d^ℓ_{mn} in the Condon–Shortley convention of :mod:`physml.core.wigner` and f_ℓm in the
+dense layout ``flm[..., ℓ, L−1+m]``.
+
+inverse:  f = ring_fft⁻¹[ Σ_ℓ (−1)^s sqrt((2ℓ+1)/4π) d^ℓ_{m,−s}(θ_t) f_ℓm ]
+forward:  f_ℓm = (−1)^s sqrt((2ℓ+1)/4π) 2π ∫ G_m(θ) d^ℓ_{m,−s}(θ) sin θ dθ, evaluated exactly
+          (see :mod:`physml.s2fft._quadrature`), plus ``iter`` Jacobi refinements
+          f_ℓm ← f_ℓm + forward(f − inverse(f_ℓm)) for HEALPix, where no exact rule exists.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from physml.core import ring_fft
+
+from . import _legendre, _quadrature
+
+
+def ell_scale(L: int, spin, dtype) -> jax.Array:
+    """(L, 1) column (−1)^s sqrt((2ℓ+1)/4π); ``spin`` may be traced."""
+    sign = (1 - 2 * (jnp.asarray(spin, jnp.int32) & 1)).astype(dtype)
+    return sign * jnp.asarray(np.sqrt((2 * np.arange(L) + 1) / (4 * np.pi)), dtype)[:, None]
+
+
+def hermitian_fill(flm_pos: jax.Array, L: int) -> jax.Array:
+    """Dense (..., L, 2L−1) from the m ≥ 0 columns (..., L, L): f_{ℓ,−m} = (−1)^m conj f_ℓm."""
+    sign = jnp.asarray(np.where(np.arange(1, L) % 2 == 1, -1.0, 1.0), flm_pos.real.dtype)
+    negative = (sign * jnp.conj(flm_pos[..., 1:]))[..., ::-1]
+    return jnp.concatenate([negative, flm_pos], axis=-1)
+
+
+def ring_fill(g_pos: jax.Array) -> jax.Array:
+    """Ring coefficients of a real signal from m ≥ 0: F_t(−m) = conj F_t(m)."""
+    return jnp.concatenate([jnp.conj(g_pos[..., 1:])[..., ::-1], g_pos], axis=-1)
+
+
+def _real_dtype(x: jax.Array):
+    return jnp.finfo(x.dtype).dtype
+
+
+@partial(jax.jit, static_argnames=("L", "sampling", "nside", "reality"))
+def inverse_jax(flm, spin, *, L, sampling, nside, reality):
+    """On-the-fly inverse transform of validated complex ``flm`` (..., L, 2L−1).
+
+    ``spin`` is traced: every spin shares one compiled program.
+    """
+    x = (flm * ell_scale(L, spin, _real_dtype(flm)))[..., None, :, :]
+    g = _legendre.synthesis(x, -jnp.reshape(spin, (1,)), L, (sampling, nside))[..., 0, :, :]
+    f = ring_fft.inverse(g, L, sampling, nside or None)
+    return f.real if reality else f
+
+
+def _forward_once(f, L, spin, sampling, nside):
+    F = ring_fft.forward(f, L, sampling, nside or None)[..., None, :, :]
+    y = _quadrature.quadrature_analysis(F, -jnp.reshape(spin, (1,)), L, sampling, nside)[..., 0, :, :]
+    return y * ell_scale(L, spin, _real_dtype(y))
+
+
+@partial(jax.jit, static_argnames=("L", "sampling", "nside", "reality", "iter"))
+def forward_jax(f, spin, *, L, sampling, nside, reality, iter):
+    """On-the-fly forward transform of a validated signal ``f`` (..., *f_shape); traced spin."""
+    flm = _forward_once(f, L, spin, sampling, nside)
+
+    def refine(_, flm):
+        approx = inverse_jax(flm, spin, L=L, sampling=sampling, nside=nside, reality=reality)
+        return flm + _forward_once(f - approx, L, spin, sampling, nside)
+
+    if iter:
+        flm = jax.lax.fori_loop(0, iter, refine, flm)
+    return hermitian_fill(flm[..., L - 1 :], L) if reality else flm
