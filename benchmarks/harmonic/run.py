@@ -150,6 +150,7 @@ def main():
     s.add_argument("--nchains", type=int, default=20)
     s.add_argument("--nsamples", type=int, default=2000)
     s.add_argument("--harmonic-epochs", type=int, default=10)
+    s.add_argument("--skip-harmonic", action="store_true")
     c = sub.add_parser("calibration")
     c.add_argument("--problems", nargs="+", default=list(PROBLEMS))
     c.add_argument("--repeats", type=int, default=20)

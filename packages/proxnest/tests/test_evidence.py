@@ -15,7 +15,7 @@ def test_constant_likelihood_gives_unit_evidence_and_zero_information():
     assert float(jnp.sum(jnp.exp(est.log_weights))) == pytest.approx(1.0, abs=1e-12)
 
 
-def _exact_run(rng, n_live, batch, a, x_stop=1e-5):
+def _exact_run(rng, n_live, batch, a, x_stop=1e-3):
     """Nested sampling with exact constrained draws, in the prior-volume coordinate X."""
     live = rng.random(n_live)
     dead = []
@@ -23,9 +23,9 @@ def _exact_run(rng, n_live, batch, a, x_stop=1e-5):
         live = np.sort(live)[::-1]  # largest X = lowest likelihood first
         removed, live = live[:batch], live[batch:]
         dead.extend(removed)
+        live = np.concatenate([live, removed[-1] * rng.random(batch)])
         if removed[-1] < x_stop:
             break
-        live = np.concatenate([live, removed[-1] * rng.random(batch)])
     ln_l = lambda x: np.log1p(a) + a * np.log1p(-np.asarray(x))  # noqa: E731
     return ln_l(dead), ln_l(live)
 
@@ -36,10 +36,10 @@ def test_evidence_is_unbiased_and_its_spread_matches_independent_runs(batch):
     a, n_live = 30.0, 50
     rng = np.random.default_rng(batch)
     out = []
-    for _ in range(60):
+    for _ in range(40):
         dead, live = _exact_run(rng, n_live, batch, a)
         est = evidence(
-            jnp.asarray(dead), jnp.asarray(live), jax.random.key(1), n_sim=300, batch=batch
+            jnp.asarray(dead), jnp.asarray(live), jax.random.key(1), n_sim=200, batch=batch
         )
         out.append((float(est.ln_z), float(est.sigma_ln_z)))
     out = np.array(out)

@@ -42,7 +42,9 @@ def test_nan_and_non_hermitian_coefficients_are_rejected():
         s2.forward(f, 4)
     with pytest.raises(ValueError, match="flm is not Hermitian .* but reality=True"):
         s2.inverse(random_flm(4, seed=2), 4, reality=True)
-    with pytest.raises(ValueError, match="reality=True describes a real signal, which needs spin=0"):
+    with pytest.raises(
+        ValueError, match="reality=True describes a real signal, which needs spin=0"
+    ):
         s2.inverse(random_flm(4, 1, reality=True, seed=3), 4, spin=1, reality=True)
     with pytest.raises(TypeError, match="reality=True needs a real signal f"):
         s2.forward(np.zeros((4, 7), complex), 4, reality=True)

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from _signals import random_flm
 from jax.test_util import check_grads
-from physml.core import sampling as core_sampling
 
 import physml.s2fft as s2
+from physml.core import sampling as core_sampling
 
 SAMPLINGS = ("mw", "mwss", "dh", "gl", "healpix")
 

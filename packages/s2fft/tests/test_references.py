@@ -10,12 +10,14 @@ Convention differences found and documented here:
 - healpy: ``alm`` holds m ≥ 0 of a real field (see physml.core.indexing); same phases.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 from _signals import random_flm, to_healpy, to_ssht
-from physml.core import sampling as core_sampling
 
 import physml.s2fft as s2
+from physml.core import sampling as core_sampling
 
 EXACT = ("mw", "mwss", "dh", "gl")
 SPINS = (-3, -1, 0, 2, 3)
@@ -73,8 +75,8 @@ def test_spin_0_and_2_equal_ducc0(sampling):
     grad, curl = random_flm(L, reality=True, seed=1), random_flm(L, reality=True, seed=2)
     grad[:2], curl[:2] = 0, 0
     alm = np.stack([to_healpy(grad, L), to_healpy(curl, L)])
-    geometry = dict(lmax=L - 1, geometry=DUCC_GEOMETRY[sampling])
-    shape = dict(ntheta=ntheta, nphi=nphi)
+    geometry = {"lmax": L - 1, "geometry": DUCC_GEOMETRY[sampling]}
+    shape = {"ntheta": ntheta, "nphi": nphi}
     sht = ducc0.sht.experimental
     q_u = sht.synthesis_2d(alm=alm, spin=2, **geometry, **shape)
     f = s2.inverse(-(grad + 1j * curl), L, spin=2, sampling=sampling)
@@ -126,4 +128,4 @@ def test_healpix_iterations_beat_healpy_map2alm_and_keep_improving():
     ref3 = healpy.map2alm(np.asarray(f), lmax=L - 1, iter=3)
     healpy_error = float(np.max(np.abs(ref3 - to_healpy(flm, L))))
     assert errors[3] <= healpy_error
-    assert all(b < 0.5 * a for a, b in zip(errors, errors[1:])), errors
+    assert all(b < 0.5 * a for a, b in itertools.pairwise(errors)), errors

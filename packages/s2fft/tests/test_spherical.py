@@ -4,9 +4,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from _signals import random_flm
-from physml.core import sampling as core_sampling
 
 import physml.s2fft as s2
+from physml.core import sampling as core_sampling
 
 EXACT = ("mw", "mwss", "dh", "gl")
 
@@ -77,7 +77,7 @@ def test_precompute_method_equals_on_the_fly(sampling):
     nside = nside if sampling == "healpix" else None
     for spin, reality in [(0, True), (2, False)]:
         flm = random_flm(L, spin, reality=reality, seed=11)
-        args = dict(spin=spin, sampling=sampling, nside=nside, reality=reality)
+        args = {"spin": spin, "sampling": sampling, "nside": nside, "reality": reality}
         inv = s2.precompute_kernels(L, **args)
         fwd = s2.precompute_kernels(L, forward=True, **args)
         assert inv.inverse_kernel.nbytes == s2.kernel_nbytes(L, **args)

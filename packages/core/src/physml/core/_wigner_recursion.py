@@ -223,52 +223,83 @@ def _seeds(state: RecursionState, m: jax.Array) -> tuple[jax.Array, jax.Array]:
     Wigner's sum has one term at ℓ0 (Varshalovich et al. 1988, §4.3):
     |m| ≤ |n|: n ≥ 0 gives G_m, n < 0 gives (-1)^{|n|+m} G_{-m};
     m > |n| gives (-1)^{m-n} G_n;  m < -|n| gives G_{-n}.
+    Only ℓ = |n| needs the whole row of G; every other degree reads G_{±n}.
     """
     n, L = state.n, (m.shape[0] + 1) // 2
     g, ge = state.g_mant, state.g_exp
-    g_n = lax.dynamic_index_in_dim(g, n + L - 1, axis=-1)
-    ge_n = lax.dynamic_index_in_dim(ge, n + L - 1, axis=-1)
-    g_mn = lax.dynamic_index_in_dim(g, L - 1 - n, axis=-1)
-    ge_mn = lax.dynamic_index_in_dim(ge, L - 1 - n, axis=-1)
-    inner = jnp.abs(m) <= jnp.abs(n)
-    inner_m = jnp.where(n >= 0, g, sign_of_parity(jnp.abs(n) + m) * g[..., ::-1])
-    inner_e = jnp.where(n >= 0, ge, ge[..., ::-1])
-    outer_m = jnp.where(m > 0, sign_of_parity(m - n) * g_n, g_mn)
-    outer_e = jnp.where(m > 0, ge_n, ge_mn)
-    return jnp.where(inner, inner_m, outer_m), jnp.where(inner, inner_e, outer_e)
+
+    def edges(_):
+        g_n = lax.dynamic_index_in_dim(g, n + L - 1, axis=-1)
+        ge_n = lax.dynamic_index_in_dim(ge, n + L - 1, axis=-1)
+        g_mn = lax.dynamic_index_in_dim(g, L - 1 - n, axis=-1)
+        ge_mn = lax.dynamic_index_in_dim(ge, L - 1 - n, axis=-1)
+        return (
+            jnp.where(m > 0, sign_of_parity(m - n) * g_n, g_mn),
+            jnp.where(m > 0, ge_n, ge_mn),
+        )
+
+    def whole_row(_):
+        outer_m, outer_e = edges(None)
+        inner = jnp.abs(m) <= jnp.abs(n)
+        inner_m = jnp.where(n >= 0, g, sign_of_parity(jnp.abs(n) + m) * g[..., ::-1])
+        inner_e = jnp.where(n >= 0, ge, ge[..., ::-1])
+        return jnp.where(inner, inner_m, outer_m), jnp.where(inner, inner_e, outer_e)
+
+    return lax.cond(state.ell == jnp.abs(n), whole_row, edges, None)
+
+
+def _seed_ratio(lp: jax.Array, kf: jax.Array) -> jax.Array:
+    """G_k(ℓ+1) / (c s G_k(ℓ)) = sqrt((2ℓ+1)(2ℓ+2) / ((ℓ+1+k)(ℓ+1-k))), lp = ℓ+1, |k| < lp."""
+    return jnp.sqrt((2 * lp - 1) * (2 * lp)) / (jnp.sqrt(lp + kf) * jnp.sqrt(lp - kf))
 
 
 def _advance_seeds(state: RecursionState, k: jax.Array) -> dict[str, jax.Array]:
-    """G(ℓ) → G(ℓ+1): G_k gains sqrt((2ℓ+1)(2ℓ+2)/((ℓ+1+k)(ℓ+1-k))) c s; new corners
-    G_{ℓ+1} = c² G_ℓ and G_{-ℓ-1} = s² G_{-ℓ}.  Renormalised exactly with frexp."""
+    """G(ℓ) → G(ℓ+1), renormalised exactly with frexp.
+
+    G_k gains :func:`_seed_ratio` times c s; the new corners are G_{ℓ+1} = c² G_ℓ and
+    G_{-ℓ-1} = s² G_{-ℓ}.  Once ℓ ≥ |n| only G_{±n} is ever read again, so only those two
+    columns are advanced (a ``lax.cond``: under ``vmap`` over n both branches run).
+    """
     dt = state.g_mant.dtype
     lp = (state.ell + 1).astype(dt)
-    kf = k.astype(dt)
-    interior = jnp.abs(k) <= state.ell
-    ratio = jnp.sqrt((2 * lp - 1) * (2 * lp)) / (
-        jnp.sqrt(jnp.where(interior, lp + kf, 1)) * jnp.sqrt(jnp.where(interior, lp - kf, 1))
-    )
-    g = state.g_mant * ratio
-    g = g * state.cs_hi + g * state.cs_lo
-    hi, lo = _dw_times(state.corner_hi, state.corner_lo, state.squares_hi, state.squares_lo)
-    hi, shift = jnp.frexp(hi)
-    lo = lo * pow2(-shift, dt)
-    corner_exp = state.corner_exp + shift.astype(jnp.int32)
-    top, bottom = k == state.ell + 1, k == -(state.ell + 1)
-    g = jnp.where(interior, g, jnp.where(top, hi[..., :1], jnp.where(bottom, hi[..., 1:], 0)))
-    g_exp = jnp.where(
-        interior,
-        state.g_exp,
-        jnp.where(top, corner_exp[..., :1], jnp.where(bottom, corner_exp[..., 1:], 0)),
-    )
-    g, g_shift = jnp.frexp(g)
-    return {
-        "g_mant": g,
-        "g_exp": g_exp + g_shift.astype(jnp.int32),
-        "corner_hi": hi,
-        "corner_lo": lo,
-        "corner_exp": corner_exp,
-    }
+    L = (k.shape[0] + 1) // 2
+
+    def times_cs(g):
+        return g * state.cs_hi + g * state.cs_lo
+
+    def whole_row(_):
+        interior = jnp.abs(k) <= state.ell
+        g = times_cs(state.g_mant * _seed_ratio(lp, jnp.where(interior, k, 0).astype(dt)))
+        hi, lo = _dw_times(state.corner_hi, state.corner_lo, state.squares_hi, state.squares_lo)
+        hi, shift = jnp.frexp(hi)
+        lo = lo * pow2(-shift, dt)
+        corner_exp = state.corner_exp + shift.astype(jnp.int32)
+        top, bottom = k == state.ell + 1, k == -(state.ell + 1)
+        g = jnp.where(interior, g, jnp.where(top, hi[..., :1], jnp.where(bottom, hi[..., 1:], 0)))
+        g_exp = jnp.where(
+            interior,
+            state.g_exp,
+            jnp.where(top, corner_exp[..., :1], jnp.where(bottom, corner_exp[..., 1:], 0)),
+        )
+        g, g_shift = jnp.frexp(g)
+        return g, g_exp + g_shift.astype(jnp.int32), hi, lo, corner_exp
+
+    def two_columns(_):
+        g, g_exp = state.g_mant, state.g_exp
+        updates = []
+        for col in (state.n, -state.n):  # both read before either is written (n = 0)
+            idx = col + L - 1
+            mant = lax.dynamic_index_in_dim(state.g_mant, idx, axis=-1)
+            mant, shift = jnp.frexp(times_cs(mant * _seed_ratio(lp, col.astype(dt))))
+            e = lax.dynamic_index_in_dim(state.g_exp, idx, axis=-1) + shift.astype(jnp.int32)
+            updates.append((idx, mant, e))
+        for idx, mant, e in updates:
+            g = lax.dynamic_update_index_in_dim(g, mant, idx, axis=-1)
+            g_exp = lax.dynamic_update_index_in_dim(g_exp, e, idx, axis=-1)
+        return g, g_exp, state.corner_hi, state.corner_lo, state.corner_exp
+
+    out = lax.cond(state.ell < jnp.abs(state.n), whole_row, two_columns, None)
+    return dict(zip(("g_mant", "g_exp", "corner_hi", "corner_lo", "corner_exp"), out, strict=True))
 
 
 def _coefficients(ell, m, n, running, dt):

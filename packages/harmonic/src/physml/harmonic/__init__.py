@@ -22,6 +22,7 @@ from physml.harmonic.evidence import BayesFactor, EvidenceResult, ln_bayes_facto
 from physml.harmonic.flows import FittedFlow, RealNVPFlow, RQSplineFlow
 from physml.harmonic.interop import chains_from_numpyro, chains_from_samples
 from physml.harmonic.pipeline import MODELS, estimate_evidence, get_model
+from physml.harmonic.savage_dickey import SavageDickey, savage_dickey
 
 __version__ = "0.1.0"
 
@@ -35,6 +36,7 @@ __all__ = [
     "GaussianMixture",
     "RQSplineFlow",
     "RealNVPFlow",
+    "SavageDickey",
     "chains_from_numpyro",
     "chains_from_samples",
     "diagnostics",
@@ -44,6 +46,7 @@ __all__ = [
     "ln_bayes_factor",
     "ln_evidence",
     "remove_burn_in",
+    "savage_dickey",
     "split_by_chains",
     "split_into_blocks",
     "testing",

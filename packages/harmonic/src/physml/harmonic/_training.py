@@ -3,7 +3,8 @@
 One epoch is one ``jax.lax.scan`` over shuffled minibatches followed by the held-out
 validation loss, compiled once per (model, data shape, optimiser settings) and cached across
 fits. The Python loop over epochs keeps the best parameters and stops early when the
-validation loss has not improved for ``patience`` epochs.
+validation loss has not improved by more than ``min_delta`` (nats per sample) for
+``patience`` epochs.
 """
 
 from __future__ import annotations
@@ -72,6 +73,7 @@ def train_density(
     learning_rate: float,
     weight_decay: float,
     patience: int,
+    min_delta: float,
     progress: bool,
 ):
     """Minimise ``-mean ln q(x)`` over ``x_train``; the module must define ``log_prob_u(x, T)``.
@@ -84,7 +86,7 @@ def train_density(
     opt_state = _init_opt(graphdef, lr, wd, params)
     data, val = jnp.asarray(x_train), jnp.asarray(x_val)
     keys = jax.random.split(key, epochs)
-    best_loss, best_params, best_epoch = np.inf, params, 0
+    best_loss, best_params, best_epoch, last_gain = np.inf, params, 0, 0
     train_hist, val_hist = [], []
     bar = tqdm(range(1, epochs + 1), disable=not progress, desc="training flow", leave=False)
     for epoch in bar:
@@ -96,9 +98,11 @@ def train_density(
         val_hist.append(val_loss)
         if not np.isfinite(val_loss):
             break
+        if val_loss < best_loss - min_delta:
+            last_gain = epoch
         if val_loss < best_loss:
             best_loss, best_params, best_epoch = val_loss, params, epoch
-        elif epoch - best_epoch >= patience:
+        if epoch - last_gain >= patience:
             break
         bar.set_postfix(train=f"{train_loss:.3f}", val=f"{val_loss:.3f}")
     bar.close()

@@ -259,18 +259,23 @@ class _FlowConfig:
         *,
         key: jax.Array,
         epochs: int = 200,
-        batch_size: int = 256,
+        batch_size: int = 512,
         learning_rate: float = 2e-3,
         weight_decay: float = 1e-4,
         validation_fraction: float = 0.2,
-        patience: int = 10,
+        patience: int = 5,
+        min_delta: float = 1e-3,
         progress: bool = True,
+        init: FittedFlow | None = None,
     ) -> FittedFlow:
         """Fit by maximum likelihood on ``samples [n, d]`` (or the valid samples of a Chains).
 
         A random ``validation_fraction`` of the samples is held out; training stops after
-        ``patience`` epochs without improvement of the validation loss and the best
-        parameters are kept. Set ``progress=False`` to hide the progress bar.
+        ``patience`` epochs in which the validation loss did not improve by more than
+        ``min_delta`` nats per sample, and the parameters with the lowest validation loss are
+        kept. Set ``progress=False`` to hide the progress bar. Pass a previous result (e.g.
+        one saved with :func:`physml.harmonic.io.save` and loaded again) as ``init`` to resume
+        training from its parameters and whitening.
         """
         x = _training_samples(samples)
         n, d = x.shape
@@ -279,11 +284,19 @@ class _FlowConfig:
         nval = max(1, round(validation_fraction * n))
         if n - nval < 2:
             raise ValueError(f"need at least 3 training samples to fit a flow, got {n}")
-        shift, chol = _whitening(x)
         k_split, k_init, k_train = jax.random.split(key, 3)
+        if init is None:
+            shift, chol = _whitening(x)
+            graphdef, params = _init(self, d, k_init)
+        elif init.config != self or init.ndim != d:
+            raise ValueError(
+                f"init was fitted with {init.config} in d={init.ndim}, not {self} in d={d}"
+            )
+        else:
+            shift, chol = np.asarray(init.shift), np.asarray(init.chol)
+            graphdef, params = init.graphdef, init.params
         perm = np.asarray(jax.random.permutation(k_split, n))
         u = np.linalg.solve(chol, (x - shift).T).T.astype(self.dtype)
-        graphdef, params = _init(self, d, k_init)
         params, history = train_density(
             graphdef,
             params,
@@ -295,6 +308,7 @@ class _FlowConfig:
             learning_rate=learning_rate,
             weight_decay=weight_decay,
             patience=patience,
+            min_delta=min_delta,
             progress=progress,
         )
         return FittedFlow(self, graphdef, params, jnp.asarray(shift), jnp.asarray(chol), history)

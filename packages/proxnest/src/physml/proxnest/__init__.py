@@ -5,9 +5,27 @@ Bayesian evidence and posterior uncertainties for linear inverse problems
 (Cai, McEwen & Pereyra 2022).
 """
 
-from physml.proxnest import analytic, evidence, kernels, nested, operators, prox, tv, wavelets
+from physml.proxnest import (
+    analytic,
+    evidence,
+    kernels,
+    learned,
+    nested,
+    operators,
+    prox,
+    tv,
+    wavelets,
+)
 from physml.proxnest.analytic import gaussian_ln_evidence, laplace_ln_evidence
 from physml.proxnest.evidence import EvidenceEstimate
+from physml.proxnest.learned import (
+    Denoiser,
+    DenoiserPrior,
+    generate_images,
+    load_denoiser,
+    save_denoiser,
+    train_denoiser,
+)
 from physml.proxnest.operators import (
     Blur,
     Identity,
@@ -25,6 +43,8 @@ from physml.proxnest.wavelets import DaubechiesWavelet2D, daubechies_filter
 __all__ = [
     "Blur",
     "DaubechiesWavelet2D",
+    "Denoiser",
+    "DenoiserPrior",
     "EvidenceEstimate",
     "GaussianPrior",
     "Identity",
@@ -39,8 +59,11 @@ __all__ = [
     "daubechies_filter",
     "evidence",
     "gaussian_ln_evidence",
+    "generate_images",
     "kernels",
     "laplace_ln_evidence",
+    "learned",
+    "load_denoiser",
     "nested",
     "operator_norm",
     "operators",
@@ -50,7 +73,9 @@ __all__ = [
     "prox_positivity",
     "prox_tv",
     "sample",
+    "save_denoiser",
     "soft_threshold",
+    "train_denoiser",
     "tv",
     "tv_norm",
     "wavelets",

@@ -16,21 +16,18 @@ compounding of the volume errors that :math:`\sqrt{H/N}` approximates.
 
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-from jax.scipy.special import logsumexp
 
 
 class EvidenceEstimate(NamedTuple):
-    ln_z: jax.Array
-    sigma_ln_z: jax.Array
-    information: jax.Array
-    ln_z_samples: jax.Array
-    log_weights: jax.Array  # normalised posterior weights of every point (dead, then live)
+    ln_z: float
+    sigma_ln_z: float
+    information: float
+    ln_z_samples: np.ndarray
+    log_weights: np.ndarray  # normalised posterior weights of every point (dead, then live)
 
 
 def _shrink_counts(n_dead: int, n_live: int, batch: int) -> np.ndarray:
@@ -38,23 +35,30 @@ def _shrink_counts(n_dead: int, n_live: int, batch: int) -> np.ndarray:
     return np.concatenate([dead, np.arange(n_live, 0, -1)]).astype(float)
 
 
-def _log_dx(log_t_cumsum: jax.Array) -> jax.Array:
+def _log_dx(ln_x: np.ndarray) -> np.ndarray:
     """``ln(X_{i-1} - X_i)`` from ``ln X_i`` (``X_0 = 1``); the last point takes all the rest."""
-    prev = jnp.concatenate([jnp.zeros((*log_t_cumsum.shape[:-1], 1)), log_t_cumsum[..., :-1]], -1)
-    log_dx = prev + jnp.log(-jnp.expm1(log_t_cumsum - prev))
-    return log_dx.at[..., -1].set(prev[..., -1])
+    prev = np.concatenate([np.zeros((*ln_x.shape[:-1], 1)), ln_x[..., :-1]], -1)
+    log_dx = prev + np.log(-np.expm1(ln_x - prev))
+    log_dx[..., -1] = prev[..., -1]
+    return log_dx
 
 
-@partial(jax.jit, static_argnames=("n_sim", "batch"))
+def _logsumexp(a: np.ndarray, axis=None) -> np.ndarray:
+    m = np.max(a, axis=axis, keepdims=True)
+    return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(a - m), axis=axis))
+
+
 def evidence(
-    dead_ln_l: jax.Array,
-    live_ln_l: jax.Array,
+    dead_ln_l,
+    live_ln_l,
     key: jax.Array,
     *,
     n_sim: int = 1000,
     batch: int = 1,
 ) -> EvidenceEstimate:
     r"""ln Z, its spread over simulated prior volumes, the information H and weights.
+
+    Post-processing on the host (NumPy); the uniforms are seeded from ``key``.
 
     Args:
         dead_ln_l: ``(K,)`` log-likelihoods of the dead points in order of death.
@@ -67,18 +71,17 @@ def evidence(
     Returns:
         :class:`EvidenceEstimate`; ``log_weights`` follow ``concat(dead, sort(live))``.
     """
-    live_sorted = jnp.sort(live_ln_l)
-    ln_l = jnp.concatenate([dead_ln_l, live_sorted])
-    counts = jnp.asarray(_shrink_counts(dead_ln_l.shape[0], live_ln_l.shape[0], batch))
-    ln_x = jnp.cumsum(-1.0 / counts)
-    log_w = ln_l + _log_dx(ln_x)
-    ln_z = logsumexp(log_w)
+    dead_ln_l = np.asarray(dead_ln_l, float)
+    ln_l = np.concatenate([dead_ln_l, np.sort(np.asarray(live_ln_l, float))])
+    counts = _shrink_counts(dead_ln_l.shape[0], np.shape(live_ln_l)[0], batch)
+    log_w = ln_l + _log_dx(np.cumsum(-1.0 / counts))
+    ln_z = float(_logsumexp(log_w))
     log_p = log_w - ln_z
-    information = jnp.sum(jnp.exp(log_p) * ln_l) - ln_z
-    u = jax.random.uniform(key, (n_sim, ln_l.shape[0]), minval=1e-300, maxval=1.0)
-    ln_x_sim = jnp.cumsum(jnp.log(u) / counts, axis=-1)
-    ln_z_sim = logsumexp(ln_l + _log_dx(ln_x_sim), axis=-1)
-    return EvidenceEstimate(ln_z, jnp.std(ln_z_sim), information, ln_z_sim, log_p)
+    information = float(np.sum(np.exp(log_p) * ln_l) - ln_z)
+    rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel())
+    u = rng.uniform(1e-300, 1.0, (n_sim, ln_l.shape[0]))
+    ln_z_sim = _logsumexp(ln_l + _log_dx(np.cumsum(np.log(u) / counts, axis=-1)), axis=-1)
+    return EvidenceEstimate(ln_z, float(np.std(ln_z_sim)), information, ln_z_sim, log_p)
 
 
 def weighted_quantiles(samples: np.ndarray, weights: np.ndarray, q: np.ndarray) -> np.ndarray:

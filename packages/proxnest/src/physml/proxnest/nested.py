@@ -146,7 +146,9 @@ def run_chunk(key, state: NestedState, problem: Problem, config: SamplerConfig):
         shift, s0, s1, s2 = _accumulate(st, x_dead, log_w)
         pos = i * k + jnp.arange(k)
         dead_g = dead_g.at[pos].set(g_dead)
-        slot = jnp.where((st.iteration + jnp.arange(k)) % config.thin == 0, pos // config.thin, n_keep)
+        slot = jnp.where(
+            (st.iteration + jnp.arange(k)) % config.thin == 0, pos // config.thin, n_keep
+        )
         kept_x = kept_x.at[slot].set(x_dead, mode="drop")
         kept_g = kept_g.at[slot].set(g_dead, mode="drop")
         logits = jnp.zeros(n, dtype).at[worst].set(-jnp.inf)

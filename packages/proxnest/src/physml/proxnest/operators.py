@@ -54,12 +54,10 @@ class LinearOperator:
         return self.forward(x)
 
 
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class Identity(LinearOperator):
-    """``Φ = I`` on images of shape ``shape`` (denoising)."""
+class SameShapeOperator(LinearOperator):
+    """An operator whose data have the image's shape (``self.shape``)."""
 
-    shape: tuple[int, ...] = dataclasses.field(metadata={"static": True})
+    shape: tuple[int, ...]
 
     @property
     def in_shape(self) -> tuple[int, ...]:
@@ -68,6 +66,14 @@ class Identity(LinearOperator):
     @property
     def out_shape(self) -> tuple[int, ...]:
         return tuple(self.shape)
+
+
+@jax.tree_util.register_dataclass
+@dataclasses.dataclass(frozen=True)
+class Identity(SameShapeOperator):
+    """``Φ = I`` on images of shape ``shape`` (denoising)."""
+
+    shape: tuple[int, ...] = dataclasses.field(metadata={"static": True})
 
     @property
     def tight(self) -> float | None:
@@ -171,7 +177,7 @@ class MaskedFourier(LinearOperator):
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class Blur(LinearOperator):
+class Blur(SameShapeOperator):
     r"""Periodic convolution with a real kernel, :math:`\Phi x = k \circledast x`.
 
     The kernel's centre ``(ky // 2, kx // 2)`` is the origin. The adjoint is the periodic
@@ -199,14 +205,6 @@ class Blur(LinearOperator):
         r = np.arange(size) - size // 2
         k = np.exp(-(r[:, None] ** 2 + r[None, :] ** 2) / (2 * width**2))
         return cls.create(k / k.sum(), shape)
-
-    @property
-    def in_shape(self) -> tuple[int, ...]:
-        return self.shape
-
-    @property
-    def out_shape(self) -> tuple[int, ...]:
-        return self.shape
 
     def forward(self, x: jax.Array) -> jax.Array:
         fx = jnp.fft.fft2(x)

@@ -261,7 +261,6 @@ def sample(
 def _finish(key, state: NestedState, host, n_live, batch, thin, n_sim) -> NestedResult:
     dead_g = np.concatenate(host["dead_g"]) if host["dead_g"] else np.zeros(0)
     kept_x = np.concatenate(host["kept_x"]) if host["kept_x"] else np.zeros((0,))
-    np.concatenate(host["kept_g"]) if host["kept_g"] else np.zeros(0)
     order = np.argsort(-np.asarray(state.live_g))  # increasing likelihood
     live_x = np.asarray(state.live_x)[order]
     live_g = np.asarray(state.live_g)[order]

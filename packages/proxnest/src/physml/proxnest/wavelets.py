@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from physml.proxnest._validation import check_int
-from physml.proxnest.operators import LinearOperator
+from physml.proxnest.operators import SameShapeOperator
 
 MAX_ORDER = 20
 
@@ -138,7 +138,7 @@ def synthesis(c: jax.Array, h: jax.Array, levels: int) -> jax.Array:
 
 @jax.tree_util.register_dataclass
 @dataclasses.dataclass(frozen=True)
-class DaubechiesWavelet2D(LinearOperator):
+class DaubechiesWavelet2D(SameShapeOperator):
     """Orthonormal periodic Daubechies wavelet transform of ``(ny, nx)`` images.
 
     ``forward`` is the analysis ``x ↦ Wx`` (coefficients in the Mallat layout, same shape as
@@ -172,14 +172,6 @@ class DaubechiesWavelet2D(LinearOperator):
                     f"2**levels = {2**levels}"
                 )
         return cls(h=jnp.asarray(daubechies_filter(order)), shape=shape, levels=levels)
-
-    @property
-    def in_shape(self) -> tuple[int, ...]:
-        return self.shape
-
-    @property
-    def out_shape(self) -> tuple[int, ...]:
-        return self.shape
 
     @property
     def orthonormal(self) -> bool:

@@ -27,6 +27,7 @@ from jax import lax
 from jax.core import ShapedArray
 from jax.extend.core import Primitive
 from jax.interpreters import ad, batching, mlir
+
 from physml.core import sampling as _sampling
 
 from ._wigner import recursion_init, recursion_step

@@ -19,6 +19,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 from physml.core import quadrature as _quadrature
 from physml.core import ring_fft
 from physml.core import sampling as _sampling
@@ -153,9 +154,7 @@ def check_kernels(precomps: object, L, spin, sampling, nside, reality, forward: 
     kernel = precomps.forward_kernel if forward else precomps.inverse_kernel
     if kernel is None:
         direction = "forward" if forward else "inverse"
-        raise ValueError(
-            f"precomps hold no {direction} kernel: build them with forward={forward}"
-        )
+        raise ValueError(f"precomps hold no {direction} kernel: build them with forward={forward}")
     return precomps
 
 

@@ -25,6 +25,7 @@ from functools import lru_cache
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 from physml.core import quadrature as _quadrature
 from physml.core import sampling as _sampling
 

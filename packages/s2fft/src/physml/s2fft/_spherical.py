@@ -21,6 +21,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 from physml.core import ring_fft
 
 from . import _legendre, _quadrature
@@ -62,7 +63,9 @@ def inverse_jax(flm, spin, *, L, sampling, nside, reality):
 
 def _forward_once(f, L, spin, sampling, nside):
     F = ring_fft.forward(f, L, sampling, nside or None)[..., None, :, :]
-    y = _quadrature.quadrature_analysis(F, -jnp.reshape(spin, (1,)), L, sampling, nside)[..., 0, :, :]
+    y = _quadrature.quadrature_analysis(F, -jnp.reshape(spin, (1,)), L, sampling, nside)[
+        ..., 0, :, :
+    ]
     return y * ell_scale(L, spin, _real_dtype(y))
 
 

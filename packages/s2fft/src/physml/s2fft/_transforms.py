@@ -7,6 +7,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 from physml.core import sampling as _sampling
 from physml.core.validation import (
     check_finite,
@@ -157,7 +158,9 @@ def forward(
     if method == "precompute":
         p = _precompute.check_kernels(precomps, L, spin, sampling, nside, reality, True)
         if iter and p.inverse_kernel is None:
-            raise ValueError("iter > 0 with method='precompute' needs an inverse kernel in precomps")
+            raise ValueError(
+                "iter > 0 with method='precompute' needs an inverse kernel in precomps"
+            )
         return _precompute.forward_precompute(f, p, iter=iter)
     if method == "ducc":
         from . import _ducc
