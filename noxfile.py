@@ -162,7 +162,14 @@ def bench(session: nox.Session, name: str) -> None:
     session.install(*_root_group("bench"))
     requirements = folder / "requirements.txt"
     if requirements.exists():
-        session.install("-r", str(requirements))
+        # pip's local wheel folders (e.g. the CPU-only torch wheel) are not seen by uv unless
+        # passed on: without this a torch pin would pull the CUDA build from the index.
+        links = [
+            arg
+            for path in os.environ.get("PIP_FIND_LINKS", "").split()
+            for arg in ("--find-links", path)
+        ]
+        session.install(*links, "-r", str(requirements))
     _install_packages(session, _packages(), extra=None)
     env = {"JAX_ENABLE_X64": "1", "JAX_PLATFORMS": os.environ.get("JAX_PLATFORMS", "")}
     session.run("python", str(folder / "run.py"), *session.posargs, env=env)

@@ -21,6 +21,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 import numpy as np
+
 from physml.core import indexing
 
 from . import _spherical

@@ -7,7 +7,7 @@ each transform into one batched matrix product per order m:
     forward:  f_ℓm   = Σ_t K⁺[m, ℓ, t] F_t(m),      F the unnormalised ring FFT,
 
 where K⁺ folds in the exact quadrature (ring weights, or the MW/MWSS resampling onto
-Gauss–Legendre nodes of :mod:`physml.s2fft._quadrature`).  A kernel holds L·nθ·(2L−1)
+Driscoll–Healy rings of :mod:`physml.s2fft._quadrature`).  A kernel holds L·nθ·(2L−1)
 reals (L·nθ·L with ``reality=True``): ask :func:`kernel_nbytes` before building one.
 """
 
@@ -89,7 +89,7 @@ def _inverse_kernel(L, spin, sampling, nside, dt):
 def _forward_kernel(L, spin, sampling, nside, dt):
     if sampling in ("mw", "mwss"):
         even, odd = (jnp.asarray(a, dt) for a in _exact.resampling_matrices(L, sampling))
-        rows = _rows(L, ("gl", 0), spin, dt)  # (L, L_gl, 2L−1)
+        rows = _rows(L, ("dh", 0), spin, dt)  # (L, 2L, 2L−1)
         odd_order = (np.arange(-(L - 1), L) + spin) % 2 == 1
         k_even = jnp.einsum("ljm,jt->mlt", rows, even)
         k_odd = jnp.einsum("ljm,jt->mlt", rows, odd)

@@ -137,8 +137,8 @@ def forward(
     Exact (to rounding) for signals band-limited at L on MW, MWSS, DH and GL, every spin: after
     the ring FFT the integrand is a polynomial of degree ≤ 2L−2 in cos θ, integrated by
     Gauss–Legendre/Driscoll–Healy rules, with MW/MWSS ring profiles first interpolated exactly
-    on the torus (see :mod:`physml.s2fft._quadrature`).  HEALPix has no exact rule: its ring
-    quadrature is refined ``iter`` times by Jacobi iteration,
+    on the torus onto Driscoll–Healy rings (see :mod:`physml.s2fft._quadrature`).  HEALPix
+    has no exact rule: its ring quadrature is refined ``iter`` times by Jacobi iteration,
     f_ℓm ← f_ℓm + forward(f − inverse(f_ℓm)) (as healpy's ``map2alm(iter=...)``).
 
     Parameters
