@@ -1,6 +1,6 @@
 """Wigner transforms: signals on the rotation group SO(3) with N directions.
 
-Convention (identical to the established s2fft; McEwen et al. 2015):
+Convention (identical to the established s2fft; McEwen et al. 2015)::
 
     D^ℓ_{mn}(α, β, γ) = e^{−imα} d^ℓ_{mn}(β) e^{−inγ},
     f(α, β, γ) = Σ_{|n|<N} Σ_{ℓ<L} Σ_{|m|≤ℓ} (2ℓ+1)/(8π²) f_ℓmn D^{ℓ*}_{mn}(α, β, γ),
@@ -13,8 +13,8 @@ and ``flmn[..., N−1+n, ℓ, L−1+m]`` of shape ``(2N−1, L, 2L−1)``.
 For each n the (α, β) part is a spin transform with d^ℓ_{mn}: the ℓ-sums run in one streamed
 recursion for all 2N−1 orders n at once (vectorised over n, not a Python loop), so the
 transform is exact and stable for every N ≤ L and compiles once per (L, N, sampling).  The γ
-integral is an exact DFT (|n| < N on 2N−1 samples).  The forward β integral uses the exact
-quadrature of :mod:`physml.s2fft._quadrature` (MW/MWSS resampled to Gauss–Legendre nodes).
+integral is an exact DFT (−N < n < N on 2N−1 samples).  The forward β integral uses the exact
+quadrature of :mod:`physml.s2fft._quadrature` (MW/MWSS resampled exactly onto the Driscoll–Healy rings).
 """
 
 from __future__ import annotations
