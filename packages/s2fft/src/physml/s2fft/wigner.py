@@ -14,7 +14,8 @@ For each n the (α, β) part is a spin transform with d^ℓ_{mn}: the ℓ-sums r
 recursion for all 2N−1 orders n at once (vectorised over n, not a Python loop), so the
 transform is exact and stable for every N ≤ L and compiles once per (L, N, sampling).  The γ
 integral is an exact DFT (−N < n < N on 2N−1 samples).  The forward β integral uses the exact
-quadrature of :mod:`physml.s2fft._quadrature` (MW/MWSS resampled exactly onto the Driscoll–Healy rings).
+quadrature of :mod:`physml.s2fft._quadrature` (MW/MWSS resampled exactly onto the
+Driscoll–Healy rings).
 """
 
 from __future__ import annotations
