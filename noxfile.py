@@ -140,6 +140,7 @@ def docs(session: nox.Session) -> None:
     _install_packages(session, _packages(), extra=None)
     session.run(
         "sphinx-build",
+        "-E",  # fresh environment: an incremental build would hide warnings of unchanged pages
         "-W",
         "--keep-going",
         "-b",

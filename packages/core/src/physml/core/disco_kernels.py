@@ -14,13 +14,13 @@ Two storage layouts, both O(nnz) and never a dense (n_out × n_in) matrix:
     Only the output longitude φ = 0 of each output ring is evaluated: a rotation R_z(2πq/n_out)
     maps the input grid onto itself, so output sample q of ring o is the circular
     cross-correlation ``Σ_t Σ_p K_{k,o,t}(p − s q) f_{t,p}`` with stride s = n_φ,in / n_φ,out.
-    Only the input rings t with |θ_t − θ_o| ≤ theta_cutoff (a band of B rings; the geodesic
-    distance is ≥ |Δθ|) are enumerated, and each ring kernel is stored by its real FFT along
+    Only the input rings t with abs(θ_t − θ_o) ≤ theta_cutoff (a band of B rings; the geodesic
+    distance is ≥ abs(Δθ)) are enumerated, and each ring kernel is stored by its real FFT along
     longitude: ``spectrum`` of shape (K, n_rings_out, B, n_φ,in//2 + 1), memory O(L² B).
 ``SparseKernel`` (any pair of samplings, HEALPix included)
     Output pixels are not related by a grid shift, so every (output, input) pair within the
     cutoff is stored in coordinate form ``values (K, nnz), rows (nnz,), cols (nnz,)``; for each
-    pair of rings only the longitude window |Δφ| ≤ Δ(θ_o, θ_t) inside the cutoff is visited.
+    pair of rings only the longitude window abs(Δφ) ≤ Δ(θ_o, θ_t) inside the cutoff is visited.
 
 Geodesic distance and direction of y seen from x are computed with ``atan2`` from the rotated
 vector written in differences (sin(θ−θ_x), sin²(Δφ/2)), which keeps full relative precision

@@ -2,7 +2,7 @@ r"""Wigner small-d functions d^ℓ_{mn}(β): stable recursions, streamed or mate
 
 Convention
 ----------
-d^ℓ_{mn}(β) = ⟨ℓm| exp(-iβJ_y) |ℓn⟩ (Varshalovich, Moskalev & Khersonskii 1988, §4.3), given
+d^ℓ_{mn}(β) = ``⟨ℓm| exp(-iβJ_y) |ℓn⟩`` (Varshalovich, Moskalev & Khersonskii 1988, §4.3), given
 by Wigner's explicit sum
 
 .. math::
@@ -16,7 +16,7 @@ harmonics follow as sY_ℓm(θ, φ) = (-1)^s sqrt((2ℓ+1)/4π) d^ℓ_{m,-s}(θ)
 convention of the established s2fft and ssht.
 
 Layout: m and n live at index L-1+m (axes of length 2L-1), ℓ on the leading axis; entries
-with ℓ < max(|m|, |n|) are exactly 0.
+with ℓ < max(abs(m), abs(n)) are exactly 0.
 
 Two routes
 ----------
