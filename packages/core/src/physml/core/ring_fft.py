@@ -37,7 +37,13 @@ import numpy as np
 from jax import Array
 
 from . import sampling as _sampling
-from .validation import validate_dtype, validate_geometry, validate_shape
+from .validation import (
+    as_complex,
+    geometry_context,
+    validate_dtype,
+    validate_geometry,
+    validate_shape,
+)
 
 # ----------------------------------------------------------------------------------------------
 # Equiangular rings
@@ -187,8 +193,10 @@ def _healpix_inverse(F: Array, L: int, nside: int) -> Array:
 # Public API
 
 
-def _complex_dtype(x: Array) -> jnp.dtype:
-    return jnp.result_type(x.dtype, jnp.complex64)
+def _checked(x: Array, expected: tuple[int, ...], name: str, context: str) -> Array:
+    validate_shape(x, expected, name=name, context=context, batch_ok=True)
+    validate_dtype(x, name=name)
+    return as_complex(x)
 
 
 def forward(f: Array, L: int, sampling: str = "mw", nside: int | None = None) -> Array:
@@ -205,10 +213,7 @@ def forward(f: Array, L: int, sampling: str = "mw", nside: int | None = None) ->
     """
     L, sampling, nside = validate_geometry(L, sampling, nside)
     shape = _sampling.f_shape(L, sampling, nside or None)
-    validate_shape(f, shape, name="f", context=_context(L, sampling, nside), batch_ok=True)
-    validate_dtype(f, name="f")
-    f = jnp.asarray(f)
-    f = f.astype(_complex_dtype(f))
+    f = _checked(f, shape, "f", geometry_context(L, sampling, nside))
     if sampling == "healpix":
         return _healpix_forward(f, L=L, nside=nside)
     return _equiangular_forward(f, L=L, sampling=sampling)
@@ -229,16 +234,7 @@ def inverse(F: Array, L: int, sampling: str = "mw", nside: int | None = None) ->
     """
     L, sampling, nside = validate_geometry(L, sampling, nside)
     expected = (_sampling.ntheta(L, sampling, nside or None), 2 * L - 1)
-    validate_shape(F, expected, name="F", context=_context(L, sampling, nside), batch_ok=True)
-    validate_dtype(F, name="F")
-    F = jnp.asarray(F)
-    F = F.astype(_complex_dtype(F))
+    F = _checked(F, expected, "F", geometry_context(L, sampling, nside))
     if sampling == "healpix":
         return _healpix_inverse(F, L=L, nside=nside)
     return _equiangular_inverse(F, L=L, sampling=sampling)
-
-
-def _context(L: int, sampling: str, nside: int) -> str:
-    if sampling == "healpix":
-        return f"sampling='healpix' with nside={nside}, L={L}"
-    return f"sampling={sampling!r} with L={L}"

@@ -77,6 +77,19 @@ def validate_geometry(L: object, sampling: object, nside: object = None) -> tupl
     return L, sampling, 0
 
 
+def geometry_context(L: int, sampling: str, nside: int | None = None) -> str:
+    """How a shape error names the scheme, e.g. ``"sampling='mw' with L=33"``."""
+    if sampling == "healpix":
+        return f"sampling='healpix' with nside={nside}, L={L}"
+    return f"sampling={sampling!r} with L={L}"
+
+
+def as_complex(x: object) -> jax.Array:
+    """``x`` as a JAX array of the matching complex dtype (complex64 or complex128)."""
+    x = jax.numpy.asarray(x)
+    return x.astype(jax.numpy.result_type(x.dtype, jax.numpy.complex64))
+
+
 def validate_spin(spin: object, L: int) -> int:
     """Check a spin weight: an integer with ``|spin| < L``."""
     if not _is_int(spin):

@@ -10,8 +10,10 @@ import numpy as np
 
 from physml.core import sampling as _sampling
 from physml.core.validation import (
+    as_complex,
     check_finite,
     check_hermitian,
+    geometry_context,
     validate_dtype,
     validate_geometry,
     validate_shape,
@@ -37,29 +39,18 @@ def _options(L, spin, sampling, nside, reality, method):
     return L, spin, sampling, nside
 
 
-def _context(L, sampling, nside):
-    if sampling == "healpix":
-        return f"sampling='healpix' with nside={nside}, L={L}"
-    return f"sampling={sampling!r} with L={L}"
-
-
-def _complex(x):
-    x = jnp.asarray(x)
-    return x.astype(jnp.result_type(x.dtype, jnp.complex64))
-
-
 def _check_flm(flm, L, reality):
     validate_shape(flm, (L, 2 * L - 1), name="flm", context=f"L={L}", batch_ok=True)
     validate_dtype(flm, name="flm")
     check_finite(flm, name="flm")
     if reality:
         check_hermitian(flm, L)
-    return _complex(flm)
+    return as_complex(flm)
 
 
 def _check_f(f, L, sampling, nside, reality):
     shape = _sampling.f_shape(L, sampling, nside or None)
-    validate_shape(f, shape, name="f", context=_context(L, sampling, nside), batch_ok=True)
+    validate_shape(f, shape, name="f", context=geometry_context(L, sampling, nside), batch_ok=True)
     validate_dtype(f, name="f")
     check_finite(f, name="f")
     f = jnp.asarray(f)
@@ -67,7 +58,7 @@ def _check_f(f, L, sampling, nside, reality):
         if jnp.iscomplexobj(f):
             raise TypeError("reality=True needs a real signal f, got a complex array")
         return f
-    return _complex(f)
+    return as_complex(f)
 
 
 def inverse(

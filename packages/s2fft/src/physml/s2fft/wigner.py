@@ -29,6 +29,7 @@ import numpy as np
 from physml.core import ring_fft
 from physml.core import sampling as _sampling
 from physml.core.validation import (
+    as_complex,
     check_finite,
     validate_dtype,
     validate_geometry,
@@ -66,11 +67,6 @@ def _forward(f, *, L, N, sampling, nside):
     return _quadrature.quadrature_analysis(F, _orders(N), L, sampling, nside)
 
 
-def _complex(x):
-    x = jnp.asarray(x)
-    return x.astype(jnp.result_type(x.dtype, jnp.complex64))
-
-
 def _check(L, N, sampling, nside):
     L, sampling, nside = validate_geometry(L, sampling, nside)
     return L, validate_N(N, L), sampling, nside
@@ -97,7 +93,7 @@ def inverse(
     )
     validate_dtype(flmn, name="flmn")
     check_finite(flmn, name="flmn")
-    return _inverse(_complex(flmn), L=L, N=N, sampling=sampling, nside=nside)
+    return _inverse(as_complex(flmn), L=L, N=N, sampling=sampling, nside=nside)
 
 
 def forward(
@@ -120,4 +116,4 @@ def forward(
     validate_shape(f, shape, name="f", context=context, batch_ok=True)
     validate_dtype(f, name="f")
     check_finite(f, name="f")
-    return _forward(_complex(f), L=L, N=N, sampling=sampling, nside=nside)
+    return _forward(as_complex(f), L=L, N=N, sampling=sampling, nside=nside)
