@@ -44,6 +44,32 @@ def test_gl_rings_are_roots_of_legendre_polynomial(L):
     assert sampling.f_shape(L, "gl") == (L, 2 * L - 1)
 
 
+@pytest.mark.parametrize("L", [5, 64])
+def test_gl_nodes_and_weights_match_40_digit_mpmath(L):
+    mpmath = pytest.importorskip("mpmath")
+    theta, w = sampling.gauss_legendre_thetas(L)
+    with mpmath.workdps(40):
+        for k in range(0, L, max(1, L // 7)):
+            root = mpmath.findroot(lambda t: mpmath.legendre(L, mpmath.cos(t)), theta[k])
+            x = mpmath.cos(root)
+            # Christoffel number 2(1 − x²)/(L P_{L−1}(x))² (Abramowitz & Stegun 25.4.29).
+            weight = 2 * (1 - x**2) / (L * mpmath.legendre(L - 1, x)) ** 2
+            assert abs(float(root) - theta[k]) < 4e-16 * max(1.0, float(root))
+            # P_{L−1} is small at the polar nodes: its recurrence keeps ~L·eps absolute error.
+            assert abs(float(weight) - w[k]) < 2e-15 * float(weight)
+
+
+@pytest.mark.parametrize("L", [7, 128])
+def test_gl_rule_orthogonality_to_rounding(L):
+    theta, w = sampling.gauss_legendre_thetas(L)
+    ell = np.arange(L)
+    p = eval_legendre(ell[:, None], np.cos(theta)[None, :])
+    gram = (p * w) @ p.T
+    np.testing.assert_allclose(gram, np.diag(2 / (2 * ell + 1)), rtol=0, atol=3e-15)
+    np.testing.assert_array_equal(theta + theta[::-1], np.full(L, np.pi))  # exactly symmetric
+    np.testing.assert_array_equal(w, w[::-1])
+
+
 @pytest.mark.parametrize("nside", [1, 2, 4, 8, 16, 32, 64])
 def test_healpix_pixel_centres_equal_healpy_pix2ang(nside):
     theta, phi = sampling.healpix_pix2ang(nside)

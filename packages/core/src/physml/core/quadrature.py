@@ -109,7 +109,7 @@ def weights(L: int, sampling: str = "mw", nside: int | None = None, spin: int = 
         return _mwss_theta_weights(L, parity) * (2 * np.pi / (2 * L))
     if sampling == "dh":
         return _dh_theta_weights(L) * (2 * np.pi / (2 * L - 1))
-    return _sampling._gauss_legendre(L)[1] * (2 * np.pi / (2 * L - 1))
+    return _sampling.gauss_legendre_thetas(L)[1] * (2 * np.pi / (2 * L - 1))
 
 
 def weights_so3(

@@ -64,11 +64,63 @@ def npix(L: int, sampling: str = "mw", nside: int | None = None) -> int:
     return int(np.prod(f_shape(L, sampling, nside)))
 
 
+def _legendre_pair(L: int, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(P_L(x), P_{L−1}(x)) by the three-term recurrence, in the precision of ``x``."""
+    p_prev, p = np.ones_like(x), x.copy()
+    for n in range(1, L):
+        p_prev, p = p, ((2 * n + 1) * x * p - n * p_prev) / (n + 1)
+    return p, p_prev
+
+
 @lru_cache(maxsize=64)
-def _gauss_legendre(L: int) -> tuple[np.ndarray, np.ndarray]:
-    x, w = np.polynomial.legendre.leggauss(L)
-    # leggauss orders nodes by increasing cos θ; rings run north to south (increasing θ).
-    return x[::-1].copy(), w[::-1].copy()
+def gauss_legendre_thetas(L: int) -> tuple[np.ndarray, np.ndarray]:
+    """Gauss–Legendre nodes as colatitudes θ_k (north to south) and weights w_k, shape ``(L,)``.
+
+    The nodes are the zeros of P_L(cos θ).  They are found by Newton's method *in θ*
+    (well conditioned at the poles, unlike arccos of nodes in x = cos θ) started from
+    Tricomi's asymptotic guess θ_k ≈ π(4k − 1)/(4L + 2), with P_L and P_{L−1} evaluated by
+    the three-term recurrence in extended precision (``np.longdouble``), and
+
+        dP_L/dθ = L (cos θ P_L − P_{L−1}) / sin θ,
+        w_k = 2 sin²θ_k / (L P_{L−1}(cos θ_k))².
+
+    Only the northern half is computed and mirrored (θ ↦ π − θ), so the rule is exactly
+    symmetric.  Σ_k w_k P_ℓ(x_k) P_ℓ'(x_k) = 2δ_ℓℓ'/(2ℓ+1) then holds to a few ulp for all
+    ℓ + ℓ' ≤ 2L − 1, where the eigenvalue route of ``numpy.polynomial.legendre.leggauss``
+    leaves ~4e-13 at L = 128 (Golub & Welsch 1969; Hale & Townsend 2013 discuss both).
+
+    Returns
+    -------
+    theta : (L,) float64, increasing (north to south).
+    w : (L,) float64, summing to 2.
+    """
+    half = (L + 1) // 2
+    theta = np.pi * (4 * np.arange(1, half + 1) - 1) / (4 * L + 2)
+
+    def newton_step(theta):
+        x, s = np.cos(theta), np.sin(theta)
+        p, p_prev = _legendre_pair(L, x)
+        return theta - p * s / (L * (x * p - p_prev))
+
+    for _ in range(8):  # float64 Newton: quadratic convergence from Tricomi's guess
+        theta_new = newton_step(theta)
+        done = np.max(np.abs(theta_new - theta)) < 1e-13
+        theta = theta_new
+        if done:
+            break
+    theta = newton_step(theta.astype(np.longdouble))  # one polishing step in extended precision
+    x, s = np.cos(theta), np.sin(theta)
+    _, p_prev = _legendre_pair(L, x)
+    w = 2 * s**2 / (L * p_prev) ** 2
+    theta64, w64 = theta.astype(np.float64), w.astype(np.float64)
+    mirror = slice(None, L // 2)  # for odd L the equatorial node is not repeated
+    theta_all = np.concatenate([theta64, (np.pi - theta64[mirror])[::-1]])
+    w_all = np.concatenate([w64, w64[mirror][::-1]])
+    if L % 2:
+        theta_all[half - 1] = np.pi / 2
+    for arr in (theta_all, w_all):
+        arr.setflags(write=False)
+    return theta_all, w_all
 
 
 def thetas(L: int, sampling: str = "mw", nside: int | None = None) -> np.ndarray:
@@ -81,7 +133,7 @@ def thetas(L: int, sampling: str = "mw", nside: int | None = None) -> np.ndarray
     if sampling == "dh":
         return np.pi * (2 * np.arange(2 * L) + 1) / (4 * L)
     if sampling == "gl":
-        return np.arccos(_gauss_legendre(L)[0])
+        return np.array(gauss_legendre_thetas(L)[0])
     return healpix_thetas(nside)
 
 
