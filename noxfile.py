@@ -127,9 +127,9 @@ def smoke(session: nox.Session, package: str) -> None:
 @nox.session
 def integration(session: nox.Session) -> None:
     """Install every package together and run the cross-package tests."""
-    session.install(*_root_group("test"))
+    session.install(*_root_group("test"), *_root_group("demo"))
     _install_packages(session, _packages(), extra="test")
-    args = session.posargs or ["-q"]
+    args = session.posargs or ["-q", "--durations=5"]
     session.run("pytest", "integration_tests", *args, env=TEST_ENV)
 
 
@@ -186,7 +186,10 @@ def lint(session: nox.Session) -> None:
 
 @nox.session
 def demo(session: nox.Session) -> None:
-    """The main job: the physml tour on its embedded default data."""
+    """The main job: the cross-package chain on its embedded default data (``demo/run.py``).
+
+    ``nox -s demo`` runs the full size; ``nox -s demo -- --quick`` the CI-sized one.
+    """
     _install_packages(session, _packages(), extra=None)
-    session.install("matplotlib>=3.8")
-    session.run("python", "integration_tests/demo.py", *session.posargs, env=TEST_ENV)
+    session.install(*_root_group("demo"))
+    session.run("python", "demo/run.py", *session.posargs, env=TEST_ENV)

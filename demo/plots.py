@@ -1,0 +1,86 @@
+"""Figures of the demo (matplotlib, Agg backend: files only, no window)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from physml.core import sampling
+
+
+def _mollweide(ax, f: np.ndarray, L: int, title: str, vmin=None, vmax=None, cmap="magma"):
+    """Draw an MW-sampled map (L, 2L−1) on a Mollweide axis, longitudes wrapped to [−π, π)."""
+    theta = sampling.thetas(L, "mw")
+    phi = sampling.phis(L, "mw")
+    lon = np.where(phi >= np.pi, phi - 2 * np.pi, phi)
+    order = np.argsort(lon)
+    mesh = ax.pcolormesh(
+        lon[order], np.pi / 2 - theta, np.asarray(f)[:, order], shading="nearest",
+        vmin=vmin, vmax=vmax, cmap=cmap, rasterized=True,
+    )  # fmt: skip
+    ax.set_title(title, fontsize=9)
+    ax.set_xticklabels([])
+    ax.set_yticklabels([])
+    return mesh
+
+
+def maps(path: Path, fields: list[np.ndarray], titles: list[str], L: int, shared=True, cols=3):
+    """A grid of Mollweide maps with one colour bar per map (shared limits if ``shared``)."""
+    rows = -(-len(fields) // cols)
+    fig = plt.figure(figsize=(4.2 * cols, 2.5 * rows))
+    lo = min(float(np.min(f)) for f in fields) if shared else None
+    hi = max(float(np.max(f)) for f in fields) if shared else None
+    for i, (f, title) in enumerate(zip(fields, titles)):
+        ax = fig.add_subplot(rows, cols, i + 1, projection="mollweide")
+        mesh = _mollweide(ax, f, L, title, lo, hi)
+        fig.colorbar(mesh, ax=ax, orientation="horizontal", fraction=0.05, pad=0.04)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def spectra(path: Path, ell: np.ndarray, curves: dict[str, np.ndarray], title: str):
+    """ℓ(ℓ+1)C_ℓ/2π of several spectra on log axes."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    for label, cl in curves.items():
+        ax.loglog(ell[1:], (ell * (ell + 1) * cl / (2 * np.pi))[1:], label=label)
+    ax.set_xlabel(r"$\ell$")
+    ax.set_ylabel(r"$\ell(\ell+1)C_\ell/2\pi$")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def histograms(path: Path, samples: dict[str, np.ndarray], title: str):
+    """Pixel PDFs on a log scale (the lognormal tail is the point)."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.8))
+    lo = min(float(np.min(v)) for v in samples.values())
+    hi = max(float(np.max(v)) for v in samples.values())
+    bins = np.linspace(lo, hi, 60)
+    for label, values in samples.items():
+        ax.hist(np.ravel(values), bins=bins, density=True, histtype="step", label=label)
+    ax.set_yscale("log")
+    ax.set_xlabel("pixel value")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def bars(path: Path, labels: list[str], values: list[float], errors: list[float], title: str):
+    """ln Z (or any estimate) with error bars."""
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.errorbar(np.arange(len(values)), values, yerr=errors, fmt="o", capsize=4)
+    ax.set_xticks(np.arange(len(values)), labels, fontsize=8)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
