@@ -10,7 +10,11 @@ extensions = [
     "sphinx.ext.napoleon",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    "myst_parser",  # the benchmark tables live in benchmarks/*/README.md (Markdown)
 ]
+source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
+myst_heading_anchors = 3
+suppress_warnings = ["myst.header"]  # included READMEs start at their own heading level
 autosummary_generate = True
 autodoc_typehints = "description"
 autodoc_member_order = "bysource"
