@@ -6,6 +6,9 @@ Input: an analytic field f(n) = Σ_i a_i exp(κ_i (n·μ_i − 1)) rotated *exac
 - one layer: max |conv(R f)(x) − conv(f)(R⁻¹ x)| / max |conv(f)| over on-grid x, with
   conv(f)(R⁻¹ x) evaluated at the off-grid points by the same quadrature (dense reference),
   never interpolated;
+- directional with orientations carried (``--so3``): the SO(3)-valued output of
+  ``conv_so3`` with N = 4 orientations at grid points Q = (φ, θ, γ_n), against the quadrature
+  at the off-grid rotations R⁻¹ Q (frames built from rotation matrices);
 - three layers: isotropic DiscoConv 1→8→8→8 with GELU, then the quadrature mean over the
   sphere gives 8 rotation-invariant features; the error is
   max |features(R f) − features(f)| / max |features(f)|.
@@ -32,6 +35,10 @@ from physml.disco import reference
 
 CUTOFF = 0.4
 SAMPLING = "mwss"
+SO3_CASES = (
+    ("piecewise_linear(3,4)", pd.FilterBasis("piecewise_linear", (3, 4))),
+    ("zernike(3,2)", pd.FilterBasis("zernike", (3, 2))),
+)
 
 
 def field(v: np.ndarray, seed: int = 0) -> np.ndarray:
@@ -63,6 +70,31 @@ def layer_error(L: int, basis: pd.FilterBasis, normalization: str, rotation: np.
     return float(np.max(np.abs(out[:, idx] - ref)) / np.max(np.abs(ref)))
 
 
+def _zyz(phi, theta, gamma):
+    return Rotation.from_euler("ZYZ", np.stack([phi, theta, gamma], -1)).as_matrix()
+
+
+def so3_layer_error(L: int, base: pd.FilterBasis, rotation: np.ndarray, n_orient=4) -> float:
+    oriented = pd.OrientedBasis(base.kind, base.kernel_shape, n_orient)
+    op = pd.build(L, SAMPLING, basis=oriented, theta_cutoff=CUTOFF, normalization="none")
+    theta, phi, w = reference.pixel_positions(L, SAMPLING)
+    v = _vectors(theta, phi)
+    weight = np.eye(base.size)[:, None, :]
+    out = np.asarray(pd.conv_so3(op, field(v @ rotation).reshape(1, L + 1, 2 * L), weight))
+    out = out.reshape(base.size, n_orient, -1)
+    rng = np.random.default_rng(L)
+    idx, orient = rng.integers(0, theta.size, 400), rng.integers(0, n_orient, 400)
+    frames = rotation.T @ _zyz(phi[idx], theta[idx], 2 * np.pi * orient / n_orient)
+    f = field(v) * w
+    ref = []
+    for q in frames:
+        u = v @ q  # rows Q'⁻¹ y
+        r = np.arctan2(np.hypot(u[:, 0], u[:, 1]), u[:, 2])
+        ref.append(base(r / CUTOFF, np.arctan2(u[:, 1], u[:, 0])) @ f)
+    ref = np.stack(ref, -1)
+    return float(np.max(np.abs(out[:, orient, idx] - ref)) / np.max(np.abs(ref)))
+
+
 class ThreeLayers(nnx.Module):
     def __init__(self, L: int, basis: pd.FilterBasis, rngs: nnx.Rngs) -> None:
         opts = {"L_in": L, "sampling_in": SAMPLING, "basis": basis, "theta_cutoff": CUTOFF,
@@ -89,10 +121,23 @@ def network_error(L: int, basis: pd.FilterBasis, rotations: np.ndarray) -> float
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--L", type=int, nargs="+", default=[8, 16, 32, 64, 128])
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("equivariance.json"))
+    parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--so3", action="store_true", help="only the SO(3)-valued directional layer"
+    )
     args = parser.parse_args()
     jax.config.update("jax_enable_x64", True)
     rotations = Rotation.random(3, random_state=7).as_matrix()
+    if args.so3:
+        rows = []
+        for L in args.L:
+            for name, base in SO3_CASES:
+                errs = [so3_layer_error(L, base, r) for r in rotations]
+                rows.append({"L": L, "nlat": L + 1, "basis": name, "error": max(errs)})
+                print(json.dumps(rows[-1]), flush=True)
+        out = args.out or Path(__file__).with_name("equivariance_so3.json")
+        out.write_text(json.dumps({"cutoff": CUTOFF, "n_orientations": 4, "rows": rows}, indent=2))
+        return
     cases = [
         ("piecewise_linear(3,)", pd.FilterBasis("piecewise_linear", (3,)), "none"),
         ("piecewise_linear(3,)", pd.FilterBasis("piecewise_linear", (3,)), "mean"),
@@ -109,7 +154,7 @@ def main() -> None:
             row[f"3-layer {name}"] = network_error(L, basis, rotations)
         rows.append(row)
         print(json.dumps(row), flush=True)
-    args.out.write_text(
+    (args.out or Path(__file__).with_name("equivariance.json")).write_text(
         json.dumps({"cutoff": CUTOFF, "sampling": SAMPLING, "rows": rows}, indent=2)
     )
 

@@ -5,6 +5,9 @@ Public modules
 convolution  ``conv`` and its exact adjoint ``conv_transpose`` (custom VJPs, pure functions)
 layers       ``DiscoConv``, ``DiscoConvTranspose``, quadrature-weighted pooling
 models       ``SphericalUNet`` encoder–decoder
+directional  directional filters with SO(3)-valued outputs (``DiscoConvSO3``, ``conv_so3``)
+spectral     spectral up/down-sampling via physml.s2fft (``resample``, ``SpectralResample``) and
+             the harmonic multipliers of isotropic filters (``filter_eigenvalues``)
 reference    dense brute-force quadrature (tests, off-grid evaluation, benchmark baseline)
 
 The sparse operator itself (filter bases, ring and coordinate storage) lives in
@@ -18,8 +21,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from physml.core.disco_kernels import FilterBasis, RingKernel, SparseKernel, build
 
-from . import convolution, layers, models, reference
+from . import convolution, directional, layers, models, reference, spectral
 from .convolution import conv, conv_transpose
+from .directional import DiscoConvSO3, OrientedBasis, conv_so3, orientation_pool
 from .layers import (
     DiscoAvgPool,
     DiscoConv,
@@ -29,6 +33,7 @@ from .layers import (
     spherical_mean,
 )
 from .models import SphericalUNet
+from .spectral import SpectralResample, filter_eigenvalues, resample, resample_adjoint
 
 try:
     __version__ = version("physml-disco")
@@ -38,20 +43,30 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 __all__ = [
     "DiscoAvgPool",
     "DiscoConv",
+    "DiscoConvSO3",
     "DiscoConvTranspose",
     "DiscoKernelVariable",
     "FilterBasis",
+    "OrientedBasis",
     "RingKernel",
     "SparseKernel",
+    "SpectralResample",
     "SphericalMeanPool",
     "SphericalUNet",
     "__version__",
     "build",
     "conv",
+    "conv_so3",
     "conv_transpose",
     "convolution",
+    "directional",
+    "filter_eigenvalues",
     "layers",
     "models",
+    "orientation_pool",
     "reference",
+    "resample",
+    "resample_adjoint",
+    "spectral",
     "spherical_mean",
 ]

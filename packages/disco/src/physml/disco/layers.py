@@ -9,8 +9,8 @@ Equivariance: with an isotropic basis (``kernel_shape=(n_r,)``) the layers commu
 every rotation of S² up to quadrature error, which falls with resolution at fixed physical
 cutoff.  With a directional basis (``kernel_shape=(n_r, n_phi)``) the output is S²-valued with
 the filter orientation fixed relative to the meridians, so the layer is equivariant to
-rotations about the polar axis only (its error under generic rotations is O(1)); no SO(3)
-orientation channel is carried.
+rotations about the polar axis only (its error under generic rotations is O(1)); for full
+equivariance carry the orientations with :class:`physml.disco.directional.DiscoConvSO3`.
 """
 
 from __future__ import annotations
@@ -53,6 +53,14 @@ def _check_channels(in_channels: int, out_channels: int, groups: int) -> None:
         )
 
 
+def _init_parameters(shape, in_per_group, out_channels, use_bias, dtype, rngs):
+    """Weights ``shape = (c, c', K)`` uniform in ±1/√(in_per_group · K); zero bias or None."""
+    bound = 1.0 / math.sqrt(in_per_group * shape[-1])
+    weight = jax.random.uniform(rngs.params(), shape, dtype, minval=-bound, maxval=bound)
+    bias = nnx.Param(jnp.zeros((out_channels,), dtype)) if use_bias else None
+    return nnx.Param(weight), bias
+
+
 class _DiscoBase(nnx.Module):
     def __init__(
         self,
@@ -89,15 +97,12 @@ class _DiscoBase(nnx.Module):
             dtype=dtype,
         )
         self.kernel = DiscoKernelVariable(kernel)
-        fan_in = (in_channels // groups) * basis.size
-        bound = 1.0 / math.sqrt(fan_in)
         # The transposed layer holds the weights of the forward convolution it is the adjoint of.
         c_a, c_b = (in_channels, out_channels) if transpose else (out_channels, in_channels)
-        shape = (c_a, c_b // groups, basis.size)
-        self.weight = nnx.Param(
-            jax.random.uniform(rngs.params(), shape, dtype, minval=-bound, maxval=bound)
-        )
-        self.bias = nnx.Param(jnp.zeros((out_channels,), dtype)) if use_bias else None
+        self.weight, self.bias = _init_parameters(
+            (c_a, c_b // groups, basis.size), in_channels // groups, out_channels, use_bias,
+            dtype, rngs,
+        )  # fmt: skip
 
     def _add_bias(self, out: Array, n_spatial: int) -> Array:
         if self.bias is None:
