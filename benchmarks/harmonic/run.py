@@ -4,6 +4,7 @@ Usage (from the repository root)::
 
     python benchmarks/harmonic/run.py speed        # d = 2, 8, 32, both packages, same samples
     python benchmarks/harmonic/run.py calibration  # >= 20 repeats per analytic problem
+    python benchmarks/harmonic/run.py accuracy     # Gaussian / flat prior, d = 16 ... 128
 
 Both parts print a Markdown table and write JSON next to this file. ``speed`` needs
 ``pip install -r benchmarks/harmonic/requirements.txt`` (harmonic==1.3.1).
@@ -13,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
+import platform
 import time
+from importlib import metadata
 from pathlib import Path
 
 import jax
@@ -29,7 +33,44 @@ from physml.harmonic import testing
 HERE = Path(__file__).parent
 
 
+class _CompileClock(logging.Handler):
+    """Sums JAX's own timings of tracing, lowering and XLA compilation (jax_log_compiles)."""
+
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.seconds = 0.0
+
+    def emit(self, record):
+        msg = record.getMessage()
+        if msg.startswith("Finished") and msg.endswith(" sec"):
+            self.seconds += float(msg.rsplit(" in ", 1)[1].split()[0])
+
+
+_CLOCK = _CompileClock()
+
+
+def _environment():
+    return {
+        "physml-harmonic": metadata.version("physml-harmonic"),
+        "harmonic": _version("harmonic"),
+        "jax": jax.__version__,
+        "cpu_count": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "load_average_1min": os.getloadavg()[0],
+        "machine": platform.machine(),
+        "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
+    }
+
+
+def _version(name):
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def _ours(problem, key, model="rqspline", temperature=0.8, **fit):
+    _CLOCK.seconds = 0.0
     t0 = time.perf_counter()
     r = ph.estimate_evidence(
         problem.samples,
@@ -40,7 +81,7 @@ def _ours(problem, key, model="rqspline", temperature=0.8, **fit):
         progress=False,
         **fit,
     )
-    return r, time.perf_counter() - t0
+    return r, time.perf_counter() - t0, _CLOCK.seconds
 
 
 def _theirs(problem, epochs, temperature=0.8):
@@ -62,21 +103,26 @@ def _theirs(problem, epochs, temperature=0.8):
 
 
 def speed(args):
+    env = _environment()
+    print(json.dumps(env), flush=True)
     rows = []
     for d in args.dims:
         problem = testing.gaussian_gaussian_prior(
             jax.random.key(d), d, nchains=args.nchains, nsamples=args.nsamples
         )
-        r, t_ours = _ours(problem, jax.random.key(100 + d))
+        r, t_ours, t_compile = _ours(problem, jax.random.key(100 + d))
         # a second run on the same samples (another split and initialisation) reuses the
         # compiled code: the cost of every further evidence in a session
-        r_warm, t_warm = _ours(problem, jax.random.key(200 + d))
+        r_warm, t_warm, _ = _ours(problem, jax.random.key(200 + d))
         row = {
             "d": d,
             "truth": problem.ln_z,
             "ours_err": r.ln_z - problem.ln_z,
             "ours_sigma": r.sigma_ln_z,
             "ours_s": t_ours,
+            "ours_compile_s": t_compile,
+            "ours_run_s": t_ours - t_compile,
+            "ours_epochs": len(r.model.history.val_loss),
             "ours_reliable": r.reliable,
             "ours_warm_s": t_warm,
             "ours_warm_err": r_warm.ln_z - problem.ln_z,
@@ -88,15 +134,17 @@ def speed(args):
         rows.append(row)
         print(json.dumps(row), flush=True)
     suffix = "_physml_only" if args.skip_harmonic else ""
-    (HERE / f"results_speed{suffix}.json").write_text(json.dumps(rows, indent=1))
-    print("| d | physml cold / warm (s) | physml ln Z − truth (σ) | harmonic (s) |", end="")
-    print(" harmonic ln Z − truth (σ) | ratio cold / warm |")
+    out = {"environment": env, "rows": rows}
+    (HERE / f"results_speed{suffix}.json").write_text(json.dumps(out, indent=1))
+    print("| d | physml cold (compile + run) / warm (s) | physml ln Z − truth (σ) |", end="")
+    print(" harmonic (s) | harmonic ln Z − truth (σ) | ratio cold / warm |")
     print("|---|---|---|---|---|---|")
     nan = float("nan")
     for w in rows:
         h = w.get("harmonic_s", nan)
         print(
-            f"| {w['d']} | {w['ours_s']:.1f} / {w['ours_warm_s']:.1f} | "
+            f"| {w['d']} | {w['ours_s']:.1f} ({w['ours_compile_s']:.1f} + {w['ours_run_s']:.1f})"
+            f" / {w['ours_warm_s']:.1f} | "
             f"{w['ours_err']:+.4f} ({w['ours_sigma']:.4f}) | {h:.1f} | "
             f"{w.get('harmonic_err', nan):+.4f} ({w.get('harmonic_sigma', nan):.4f}) | "
             f"{h / w['ours_s']:.1f}× / {h / w['ours_warm_s']:.1f}× |"
@@ -106,40 +154,45 @@ def speed(args):
 PROBLEMS = {
     "gaussian-d2": (lambda k: testing.gaussian_gaussian_prior(k, 2), 0.8),
     "gaussian-d8": (lambda k: testing.gaussian_gaussian_prior(k, 8), 0.8),
-    "gaussian-d16": (lambda k: testing.gaussian_gaussian_prior(k, 16), 0.8),
+    "flat-d2": (lambda k: testing.gaussian_flat_prior(k, 2), 0.8),
     "flat-d8": (lambda k: testing.gaussian_flat_prior(k, 8), 0.8),
     "normal-gamma-1e-4": (lambda k: testing.normal_gamma(k, prior_width=1e-4), 0.8),
+    "normal-gamma-1e-2": (lambda k: testing.normal_gamma(k, prior_width=1e-2), 0.8),
     "normal-gamma-1": (lambda k: testing.normal_gamma(k, prior_width=1.0), 0.8),
     "linear-regression-d4": (lambda k: testing.linear_regression(k, d=4), 0.8),
     "mixture-d2": (lambda k: testing.gaussian_mixture(k, 2), 0.6),
     "rosenbrock": (lambda k: testing.rosenbrock(k), 0.8),
 }
+"""Calibration problems (20 chains × 1000 exact samples each) and their temperatures."""
 
 
-def calibration(args):
-    out = {}
-    for name in args.problems:
-        make, temperature = PROBLEMS[name]
-        z, errs, unreliable, times = [], [], 0, []
-        for rep in range(args.repeats):
-            problem = make(jax.random.key(1000 + rep))
-            r, t = _ours(problem, jax.random.key(rep), args.model, temperature, epochs=args.epochs)
-            z.append((r.ln_z - problem.ln_z) / r.sigma_ln_z)
-            errs.append(r.ln_z - problem.ln_z)
-            unreliable += not r.reliable
-            times.append(t)
-        z = np.array(z)
-        out[name] = {
-            "repeats": args.repeats,
-            "z_mean": float(z.mean()),
-            "z_std": float(z.std(ddof=1)),
-            "max_abs_err": float(np.max(np.abs(errs))),
-            "mean_abs_err": float(np.mean(np.abs(errs))),
-            "flagged_unreliable": unreliable,
-            "median_s": float(np.median(times)),
-        }
-        print(name, json.dumps(out[name]), flush=True)
-    (HERE / f"results_calibration_{args.model}.json").write_text(json.dumps(out, indent=1))
+def _sweep(name, make, temperature, repeats, model, epochs):
+    z, errs, reliable, times = [], [], [], []
+    for rep in range(repeats):
+        problem = make(jax.random.key(1000 + rep))
+        r, t, _ = _ours(problem, jax.random.key(rep), model, temperature, epochs=epochs)
+        z.append((r.ln_z - problem.ln_z) / r.sigma_ln_z)
+        errs.append(r.ln_z - problem.ln_z)
+        reliable.append(r.reliable)
+        times.append(t)
+    z, reliable = np.array(z), np.array(reliable)
+    row = {
+        "repeats": repeats,
+        "z_mean": float(z.mean()),
+        "z_std": float(z.std(ddof=1)) if repeats > 1 else float("nan"),
+        "max_abs_err": float(np.max(np.abs(errs))),
+        "mean_abs_err": float(np.mean(np.abs(errs))),
+        "flagged_unreliable": int((~reliable).sum()),
+        "z_std_unflagged": float(z[reliable].std(ddof=1)) if reliable.sum() > 1 else float("nan"),
+        "z": [round(float(v), 3) for v in z],
+        "median_s": float(np.median(times)),
+        "warnings": list(r.warnings),
+    }
+    print(name, json.dumps(row), flush=True)
+    return row
+
+
+def _table(out):
     print("\n| problem | repeats | z mean | z std | max abs(ln Z − truth) | flagged | s/run |")
     print("|---|---|---|---|---|---|---|")
     for name, v in out.items():
@@ -147,6 +200,36 @@ def calibration(args):
             f"| {name} | {v['repeats']} | {v['z_mean']:+.2f} | {v['z_std']:.2f} | "
             f"{v['max_abs_err']:.4f} | {v['flagged_unreliable']} | {v['median_s']:.1f} |"
         )
+
+
+def calibration(args):
+    out = {"environment": _environment()}
+    for name in args.problems:
+        make, temperature = PROBLEMS[name]
+        out[name] = _sweep(name, make, temperature, args.repeats, args.model, args.epochs)
+    (HERE / f"results_calibration_{args.model}.json").write_text(json.dumps(out, indent=1))
+    _table({k: v for k, v in out.items() if k != "environment"})
+
+
+def accuracy(args):
+    """Gaussian likelihood × Gaussian / flat prior in higher d, 40 chains × ``nsamples``."""
+    out = {"environment": _environment()}
+    for d in args.dims:
+        for prior, make in [
+            ("gaussian", testing.gaussian_gaussian_prior),
+            ("flat", testing.gaussian_flat_prior),
+        ]:
+            name = f"{prior}-d{d}"
+            out[name] = _sweep(
+                name,
+                lambda k, make=make, d=d: make(k, d, nchains=40, nsamples=args.nsamples),
+                0.8,
+                args.repeats,
+                args.model,
+                args.epochs,
+            )
+    (HERE / f"results_accuracy_{args.model}.json").write_text(json.dumps(out, indent=1))
+    _table({k: v for k, v in out.items() if k != "environment"})
 
 
 def main():
@@ -163,9 +246,21 @@ def main():
     c.add_argument("--repeats", type=int, default=20)
     c.add_argument("--model", default="rqspline")
     c.add_argument("--epochs", type=int, default=40)
+    a = sub.add_parser("accuracy")
+    a.add_argument("--dims", type=int, nargs="+", default=[16, 32, 64, 128])
+    a.add_argument("--nsamples", type=int, default=2500)
+    a.add_argument("--repeats", type=int, default=2)
+    a.add_argument("--model", default="rqspline")
+    a.add_argument("--epochs", type=int, default=200)
     args = parser.parse_args()
-    os.environ.setdefault("JAX_ENABLE_X64", "1")
-    {"speed": speed, "calibration": calibration}.get(args.part or "speed", speed)(args)
+    # time our compilation separately: JAX reports each trace/lower/compile step it times
+    jax.config.update("jax_log_compiles", True)
+    jax_logger = logging.getLogger("jax")
+    jax_logger.handlers[:] = [_CLOCK]
+    jax_logger.setLevel(logging.DEBUG)
+    jax_logger.propagate = False
+    parts = {"speed": speed, "calibration": calibration, "accuracy": accuracy}
+    parts[args.part or "speed"](args)
 
 
 if __name__ == "__main__":

@@ -9,9 +9,10 @@ from physml.harmonic import testing
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("make", [testing.gaussian_gaussian_prior, testing.gaussian_flat_prior])
 @pytest.mark.parametrize(("d", "tol"), [(16, 0.05), (32, 0.1), (64, 0.1)])
-def test_rqspline_accuracy_in_higher_dimension(d, tol):
-    problem = testing.gaussian_gaussian_prior(jax.random.key(d), d, nchains=40, nsamples=2500)
+def test_rqspline_accuracy_in_higher_dimension(make, d, tol):
+    problem = make(jax.random.key(d), d, nchains=40, nsamples=2500)
     r = ph.estimate_evidence(
         problem.samples, problem.ln_posterior, key=jax.random.key(0), progress=False
     )
@@ -25,11 +26,23 @@ def test_rqspline_accuracy_in_higher_dimension(d, tol):
     [
         (lambda k: testing.gaussian_gaussian_prior(k, 2), 0.8),
         (lambda k: testing.gaussian_gaussian_prior(k, 8), 0.8),
+        (lambda k: testing.gaussian_flat_prior(k, 8), 0.8),
         (lambda k: testing.gaussian_mixture(k, 2), 0.6),
         (lambda k: testing.rosenbrock(k), 0.8),
         (lambda k: testing.normal_gamma(k, prior_width=1e-4), 0.8),
+        (lambda k: testing.normal_gamma(k, prior_width=1.0), 0.8),
+        (lambda k: testing.linear_regression(k, d=4), 0.8),
     ],
-    ids=["gaussian-d2", "gaussian-d8", "mixture-d2", "rosenbrock", "normal-gamma-1e-4"],
+    ids=[
+        "gaussian-d2",
+        "gaussian-d8",
+        "flat-d8",
+        "mixture-d2",
+        "rosenbrock",
+        "normal-gamma-1e-4",
+        "normal-gamma-1",
+        "linear-regression-d4",
+    ],
 )
 def test_calibration_of_z_scores_over_20_repeats(make, temperature):
     z = []

@@ -35,10 +35,12 @@ _DERIV_SHIFT = math.log(math.expm1(1.0 - _MIN_DERIV))
 def _knots(raw, bound):
     n_bins = raw.shape[-1]
     w = _MIN_WIDTH + (1.0 - _MIN_WIDTH * n_bins) * jax.nn.softmax(raw, axis=-1)
-    cum = jnp.concatenate([jnp.zeros_like(w[..., :1]), jnp.cumsum(w, -1)], -1)
-    knots = bound * (2.0 * cum - 1.0)
+    # cumulative widths as a product with a triangular matrix: a cumsum (reduce-window) costs
+    # far more compile time on CPU than this small matmul
+    cum = w @ jnp.triu(jnp.ones((n_bins, n_bins + 1), raw.dtype), 1)
+    j = jnp.arange(n_bins + 1)
     # pin the end knots exactly to ±bound so that the tails join continuously
-    knots = knots.at[..., 0].set(-bound).at[..., -1].set(bound)
+    knots = jnp.where(j == 0, -bound, jnp.where(j == n_bins, bound, bound * (2.0 * cum - 1.0)))
     return knots, knots[..., 1:] - knots[..., :-1]
 
 
@@ -52,11 +54,18 @@ def _spline_setup(params, bound):
     return kx, w, ky, h, deriv
 
 
-def _gather(arr, idx):
-    # a one-hot contraction instead of take_along_axis: no scatter in the gradient, which
-    # compiles several times faster on CPU for the few bins used here
-    onehot = idx[..., None] == jnp.arange(arr.shape[-1])
-    return jnp.sum(jnp.where(onehot, arr, 0.0), -1)
+def _bin_of(v, knots):
+    """One-hot ``[..., d, K]`` of the bin holding ``v [..., d]`` (the last bin is closed)."""
+    v = v[..., None]
+    last = jnp.arange(knots.shape[-1] - 1) == knots.shape[-1] - 2
+    return (v >= knots[..., :-1]) & ((v < knots[..., 1:]) | last)
+
+
+def _slope(sk, dk, dk1, xi):
+    t = xi * (1.0 - xi)
+    denom = sk + (dk1 + dk - 2.0 * sk) * t
+    dydx = sk**2 * (dk1 * xi**2 + 2.0 * sk * t + dk * (1.0 - xi) ** 2) / denom**2
+    return t, denom, jnp.log(dydx)
 
 
 def spline_forward(x, params, bound: float):
@@ -66,40 +75,38 @@ def spline_forward(x, params, bound: float):
 
     .. math:: y = y_k + h_k \frac{s_k \xi^2 + \delta_k \xi(1-\xi)}
                   {s_k + (\delta_{k+1} + \delta_k - 2 s_k)\xi(1-\xi)}.
+
+    Every bin's formula is evaluated (``[..., d, K]``, elementwise, so XLA fuses it) and the
+    bin holding ``x`` is selected, which compiles much faster than gathering per-bin values.
     """
     kx, w, ky, h, deriv = _spline_setup(params, bound)
     inside = jnp.abs(x) < bound
     xc = jnp.clip(x, -bound, bound)
-    idx = jnp.clip(jnp.sum(xc[..., None] >= kx[..., 1:-1], -1), 0, w.shape[-1] - 1)
-    xk, wk, yk, hk = _gather(kx, idx), _gather(w, idx), _gather(ky, idx), _gather(h, idx)
-    dk, dk1 = _gather(deriv, idx), _gather(deriv, idx + 1)
-    sk = hk / wk
-    xi = jnp.clip((xc - xk) / wk, 0.0, 1.0)
-    t = xi * (1.0 - xi)
-    denom = sk + (dk1 + dk - 2.0 * sk) * t
-    y = yk + hk * (sk * xi**2 + dk * t) / denom
-    dydx = sk**2 * (dk1 * xi**2 + 2.0 * sk * t + dk * (1.0 - xi) ** 2) / denom**2
-    return jnp.where(inside, y, x), jnp.where(inside, jnp.log(dydx), 0.0)
+    sk, dk, dk1 = h / w, deriv[..., :-1], deriv[..., 1:]
+    xi = jnp.clip((xc[..., None] - kx[..., :-1]) / w, 0.0, 1.0)
+    t, denom, ln_dydx = _slope(sk, dk, dk1, xi)
+    y = ky[..., :-1] + h * (sk * xi**2 + dk * t) / denom
+    onehot = _bin_of(xc, kx)
+    y = jnp.sum(jnp.where(onehot, y, 0.0), -1)
+    ln_dydx = jnp.sum(jnp.where(onehot, ln_dydx, 0.0), -1)
+    return jnp.where(inside, y, x), jnp.where(inside, ln_dydx, 0.0)
 
 
 def spline_inverse(y, params, bound: float):
-    """Exact inverse of :func:`spline_forward` (the root of a quadratic in ξ)."""
+    """Exact inverse of :func:`spline_forward` (the root of a quadratic in ξ), every bin at once."""
     kx, w, ky, h, deriv = _spline_setup(params, bound)
     inside = jnp.abs(y) < bound
     yc = jnp.clip(y, -bound, bound)
-    idx = jnp.clip(jnp.sum(yc[..., None] >= ky[..., 1:-1], -1), 0, w.shape[-1] - 1)
-    xk, wk, yk, hk = _gather(kx, idx), _gather(w, idx), _gather(ky, idx), _gather(h, idx)
-    dk, dk1 = _gather(deriv, idx), _gather(deriv, idx + 1)
-    sk = hk / wk
-    dy = yc - yk
+    sk, dk, dk1 = h / w, deriv[..., :-1], deriv[..., 1:]
+    dy = yc[..., None] - ky[..., :-1]
     c2 = dk1 + dk - 2.0 * sk
-    a = hk * (sk - dk) + dy * c2
-    b = hk * dk - dy * c2
+    a = h * (sk - dk) + dy * c2
+    b = h * dk - dy * c2
     c = -sk * dy
     disc = jnp.maximum(b**2 - 4.0 * a * c, 0.0)
     xi = jnp.clip(2.0 * c / (-b - jnp.sqrt(disc)), 0.0, 1.0)
-    x = xk + xi * wk
-    t = xi * (1.0 - xi)
-    denom = sk + c2 * t
-    dydx = sk**2 * (dk1 * xi**2 + 2.0 * sk * t + dk * (1.0 - xi) ** 2) / denom**2
-    return jnp.where(inside, x, y), jnp.where(inside, -jnp.log(dydx), 0.0)
+    _, _, ln_dydx = _slope(sk, dk, dk1, xi)
+    onehot = _bin_of(yc, ky)
+    x = jnp.sum(jnp.where(onehot, kx[..., :-1] + xi * w, 0.0), -1)
+    ln_dydx = jnp.sum(jnp.where(onehot, ln_dydx, 0.0), -1)
+    return jnp.where(inside, x, y), jnp.where(inside, -ln_dydx, 0.0)

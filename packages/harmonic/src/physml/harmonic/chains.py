@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import jax
 import numpy as np
 
+from physml.harmonic._random import numpy_rng
 from physml.harmonic._validation import (
     as_float_array,
     check_finite,
@@ -217,5 +218,5 @@ def split_by_chains(chains: Chains, *, key: jax.Array, train_fraction: float = 0
             f"chains for a variance estimate), got nchains={n}; use split_into_blocks on long "
             "chains first"
         )
-    perm = np.asarray(jax.random.permutation(key, n))
+    perm = numpy_rng(key).permutation(n)
     return chains.select(np.sort(perm[:ntrain])), chains.select(np.sort(perm[ntrain:]))

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import numpy as np
-from jax.scipy.special import logsumexp
 
 from physml.harmonic.chains import Chains
 from physml.harmonic.diagnostics import (
@@ -112,11 +111,22 @@ class EvidenceResult:
         return "\n".join(lines)
 
 
+def _logsumexp(a: np.ndarray, axis=None, b=None) -> np.ndarray:
+    """``ln Σ b e^a`` in float64 NumPy (host-side: eager JAX would compile each op on CPU)."""
+    a = np.asarray(a, dtype=np.float64)
+    m = np.max(a, axis=axis, keepdims=True)
+    m = np.where(np.isfinite(m), m, 0.0)
+    s = np.sum(np.exp(a - m) if b is None else b * np.exp(a - m), axis=axis, keepdims=True)
+    with np.errstate(divide="ignore"):
+        out = np.log(s) + m
+    return out.reshape(()) if axis is None else np.squeeze(out, axis)
+
+
 def _combine(ln_rho_i: np.ndarray, n_i: np.ndarray) -> dict[str, float]:
     """Pool per-chain ``ln ρ̂_i`` into ln ρ̂, its relative variance and the moments."""
     total = n_i.sum()
     wts = n_i / total
-    ln_rho = float(logsumexp(ln_rho_i, b=wts))
+    ln_rho = float(_logsumexp(ln_rho_i, b=wts))
     r = np.exp(ln_rho_i - ln_rho)  # ρ̂_i / ρ̂, close to 1
     c = len(n_i)
     m2 = float(np.sum(wts * (r - 1.0) ** 2))
@@ -134,7 +144,7 @@ def _combine(ln_rho_i: np.ndarray, n_i: np.ndarray) -> dict[str, float]:
 
 
 def _ln_rho_chains(ln_w: np.ndarray, mask: np.ndarray, n_i: np.ndarray) -> np.ndarray:
-    return np.asarray(logsumexp(np.where(mask, ln_w, -np.inf), axis=1)) - np.log(n_i)
+    return _logsumexp(np.where(mask, ln_w, -np.inf), axis=1) - np.log(n_i)
 
 
 def _diagnose(khat, ess, wmax, split_z, n_total) -> tuple[str, ...]:

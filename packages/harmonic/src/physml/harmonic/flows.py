@@ -31,7 +31,8 @@ import numpy as np
 from flax import nnx
 
 from physml.harmonic import _couplings
-from physml.harmonic._training import TrainingHistory, train_density
+from physml.harmonic._random import key_data, numpy_rng
+from physml.harmonic._training import COMPILER_OPTIONS, TrainingHistory, _bucket, train_density
 from physml.harmonic._validation import (
     as_float_array,
     check_finite,
@@ -43,6 +44,7 @@ from physml.harmonic._validation import (
 __all__ = ["FittedFlow", "RQSplineFlow", "RealNVPFlow"]
 
 _LN2PI = math.log(2.0 * math.pi)
+_CHUNK = 1 << 16
 
 
 def _coupling_masks(d: int, n_layers: int, seed: int = 0) -> tuple[tuple[int, ...], ...]:
@@ -144,19 +146,22 @@ class CouplingFlow(nnx.Module):
         return base + logdet
 
 
-@functools.partial(jax.jit, static_argnums=0)
-def _log_prob(graphdef, params, shift, chol, x, temperature):
+def _log_prob_fn(graphdef, params, shift, chol, x, temperature):
     u = jax.scipy.linalg.solve_triangular(chol, (x - shift).T, lower=True).T
     lp = nnx.merge(graphdef, params).log_prob_u(u, temperature)
     return lp.astype(shift.dtype) - jnp.sum(jnp.log(jnp.diag(chol)))
 
 
-@functools.partial(jax.jit, static_argnums=(0, 5))
-def _sample(graphdef, params, shift, chol, key, n, temperature):
+def _sample_fn(graphdef, params, shift, chol, key, n, temperature):
     module = nnx.merge(graphdef, params)
     z = jnp.sqrt(temperature) * jax.random.normal(key, (n, module.d), dtype=module.dtype)
     u, _ = module.inverse(z)
     return shift + u.astype(shift.dtype) @ chol.T
+
+
+# compiler options are only allowed on an outermost jit: traced calls use the plain functions
+_log_prob = jax.jit(_log_prob_fn, static_argnums=0, compiler_options=COMPILER_OPTIONS)
+_sample = jax.jit(_sample_fn, static_argnums=(0, 5), compiler_options=COMPILER_OPTIONS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -185,32 +190,58 @@ class FittedFlow:
     def ndim(self) -> int:
         return int(self.shift.shape[0])
 
-    def log_prob(self, x, temperature: float = 1.0) -> jax.Array:
-        """``ln q_T(x)`` for ``x [..., d]``; returns ``[...]`` in the dtype of ``shift``."""
+    def log_prob(self, x, temperature: float = 1.0) -> np.ndarray:
+        """``ln q_T(x)`` for ``x [..., d]``; returns ``[...]`` in the dtype of ``shift``.
+
+        Concrete inputs are evaluated in padded chunks and returned as NumPy; traced inputs
+        (inside ``jax.jit`` / ``jax.grad``) return a traced array.
+        """
         temperature = check_temperature(temperature)
-        x = jnp.asarray(x)
+        x = x if isinstance(x, jax.Array) else np.asarray(x)
         if x.ndim == 0 or x.shape[-1] != self.ndim:
             raise ValueError(f"x must have shape [..., {self.ndim}], got {x.shape}")
-        flat = x.reshape(-1, self.ndim).astype(self.shift.dtype)
-        lp = _log_prob(self.graphdef, self.params, self.shift, self.chol, flat, temperature)
-        return lp.reshape(x.shape[:-1])
+        if isinstance(x, jax.core.Tracer):  # inside the caller's jit / grad: stay traceable
+            flat = x.reshape(-1, self.ndim).astype(self.shift.dtype)
+            lp = _log_prob_fn(self.graphdef, self.params, self.shift, self.chol, flat, temperature)
+            return lp.reshape(x.shape[:-1])
+        flat = np.asarray(x, dtype=self.shift.dtype).reshape(-1, self.ndim)
+        # evaluate in padded chunks of a few fixed sizes: any number of points reuses one of
+        # a handful of compiled programs instead of compiling one per shape
+        chunk = min(_CHUNK, _bucket(len(flat), 256))
+        out = []
+        for start in range(0, len(flat), chunk):
+            part = np.zeros((chunk, self.ndim), flat.dtype)
+            part[: len(flat) - start] = flat[start : start + chunk]
+            lp = _log_prob(self.graphdef, self.params, self.shift, self.chol, part, temperature)
+            out.append(np.asarray(lp)[: len(flat) - start])
+        return np.concatenate(out).reshape(x.shape[:-1])
 
     def sample(self, key: jax.Array, n: int, temperature: float = 1.0) -> jax.Array:
         """``n`` draws from ``q_T``, shape ``(n, d)``."""
         n = check_positive_int("n", n)
         temperature = check_temperature(temperature)
-        return _sample(self.graphdef, self.params, self.shift, self.chol, key, n, temperature)
-
-
-@functools.partial(jax.jit, static_argnums=(0, 1))
-def _init_params(config, d, key):
-    return nnx.split(config.build(d, key))[1]
+        fn = _sample_fn if isinstance(key, jax.core.Tracer) else _sample
+        return fn(self.graphdef, self.params, self.shift, self.chol, key, n, temperature)
 
 
 def _init(config, d: int, key: jax.Array):
-    """Graph definition and initial parameters, built in one compiled call."""
-    graphdef = nnx.split(nnx.eval_shape(lambda: config.build(d, key)))[0]
-    return graphdef, _init_params(config, d, key)
+    """Graph definition and initial parameters of ``config.build(d)``, drawn on the host.
+
+    The structure comes from ``nnx.eval_shape`` (tracing only); the weights are LeCun-normal
+    kernels, zero biases and a zero output layer (every coupling starts as the identity), drawn
+    with NumPy so that initialisation compiles nothing.
+    """
+    graphdef, abstract = nnx.split(nnx.eval_shape(lambda: config.build(d, jax.random.key(0))))
+    rng = numpy_rng(key)
+
+    def draw(path, leaf):
+        names = [getattr(p, "key", getattr(p, "name", None)) for p in path]
+        if "kernel" not in names or "out" in names:
+            return jax.device_put(np.zeros(leaf.shape, leaf.dtype))
+        w = rng.normal(size=leaf.shape) / math.sqrt(leaf.shape[-2])
+        return jax.device_put(w.astype(leaf.dtype))
+
+    return graphdef, jax.tree_util.tree_map_with_path(draw, abstract)
 
 
 def _whitening(x: np.ndarray):
@@ -284,10 +315,10 @@ class _FlowConfig:
         nval = max(1, round(validation_fraction * n))
         if n - nval < 2:
             raise ValueError(f"need at least 3 training samples to fit a flow, got {n}")
-        k_split, k_init, k_train = jax.random.split(key, 3)
+        rng = numpy_rng(key)
         if init is None:
             shift, chol = _whitening(x)
-            graphdef, params = _init(self, d, k_init)
+            graphdef, params = _init(self, d, rng.integers(0, 2**32, 2, dtype=np.uint32))
         elif init.config != self or init.ndim != d:
             raise ValueError(
                 f"init was fitted with {init.config} in d={init.ndim}, not {self} in d={d}"
@@ -295,14 +326,14 @@ class _FlowConfig:
         else:
             shift, chol = np.asarray(init.shift), np.asarray(init.chol)
             graphdef, params = init.graphdef, init.params
-        perm = np.asarray(jax.random.permutation(k_split, n))
+        perm = rng.permutation(n)
         u = np.linalg.solve(chol, (x - shift).T).T.astype(self.dtype)
         params, history = train_density(
             graphdef,
             params,
             u[perm[nval:]],
             u[perm[:nval]],
-            key=k_train,
+            key_data=key_data(rng),
             epochs=epochs,
             batch_size=batch_size,
             learning_rate=learning_rate,
@@ -311,7 +342,8 @@ class _FlowConfig:
             min_delta=min_delta,
             progress=progress,
         )
-        return FittedFlow(self, graphdef, params, jnp.asarray(shift), jnp.asarray(chol), history)
+        shift, chol = jax.device_put((shift, chol))
+        return FittedFlow(self, graphdef, params, shift, chol, history)
 
 
 @dataclasses.dataclass(frozen=True)

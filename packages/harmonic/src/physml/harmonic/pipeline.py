@@ -7,6 +7,7 @@ import functools
 
 import jax
 
+from physml.harmonic._random import key_data, numpy_rng
 from physml.harmonic._validation import check_positive_int, check_temperature
 from physml.harmonic.chains import Chains, remove_burn_in, split_by_chains, split_into_blocks
 from physml.harmonic.classical import GaussianMixture
@@ -92,7 +93,8 @@ def estimate_evidence(
         chains = remove_burn_in(chains, n_burn)
     if nblocks is not None:
         chains = split_into_blocks(chains, check_positive_int("nblocks", nblocks))
-    k_split, k_fit = jax.random.split(key)
+    rng = numpy_rng(key)
+    k_split, k_fit = key_data(rng), key_data(rng)
     train, infer = split_by_chains(chains, key=k_split, train_fraction=train_fraction)
     fitted = fitter.fit(train, key=k_fit, progress=progress, **fit_kwargs)
     result = ln_evidence(infer, functools.partial(fitted.log_prob, temperature=temperature))
