@@ -5,6 +5,7 @@ Kept separate so that ProxNest can live in its own virtual environment
 identity operator, prior ``exp(-δ‖x‖²)`` with ``δ = 1/2`` (unit variance), ``σ = 1``.
 """
 
+import importlib.metadata
 import json
 import sys
 import time
@@ -65,6 +66,8 @@ def main() -> None:
             "ln_z": float(ev[0]) + 0.5 * d * np.log(np.pi / delta),
             "sigma_ln_z": float(ev[1]),
             "wall_s": wall,
+            "version": importlib.metadata.version("ProxNest"),
+            "numpy": np.__version__,
         },
         sys.stdout,
     )

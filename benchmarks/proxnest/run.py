@@ -3,11 +3,15 @@
 Problem (ProxNest's ``gaussian_benchmark`` notebook): ``y = u + n`` with ``u ~ U(0, 1)^d``,
 ``n ~ N(0, I)``, ``Φ = I``, ``σ = 1``, Gaussian prior of unit variance. Both evidences are
 reported in ProxNest's convention (unnormalised prior ``exp(-‖x‖²/2)``), i.e.
-``ln Z_physml + (d/2) ln 2π``, and compared with the closed form.
+``ln Z_physml + (d/2) ln 2π``, and compared with the closed form. The same ``y`` goes to both.
+
+physml is timed cold (first call in the process: compilation + run; compilation measured
+with ``jax.monitoring``) and warm (a second call with another key: run only). ProxNest runs
+in a subprocess with its "reduced" settings (samplesL/samplesD = 2·10³/3·10⁴) at every d and
+its notebook settings (2·10⁴/3·10⁵) at ``--peer-full-dims``.
 
     python benchmarks/proxnest/run.py                      # d = 10, 50, 200
     python benchmarks/proxnest/run.py --peer-python /path/to/venv/bin/python
-    python benchmarks/proxnest/run.py --peer-dead 300000 --peer-live 20000   # notebook values
 
 Writes ``results.json`` next to this file and prints a Markdown table.
 """
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import time
@@ -29,6 +34,20 @@ jax.config.update("jax_enable_x64", True)
 import physml.proxnest as pn
 
 HERE = Path(__file__).parent
+_COMPILE_EVENTS = (
+    "/jax/core/compile/backend_compile_duration",
+    "/jax/core/compile/jaxpr_trace_duration",
+    "/jax/core/compile/jaxpr_to_mlir_module_duration",
+)
+_compile_s = [0.0]
+
+
+def _on_event(name: str, seconds: float, **_) -> None:
+    if name in _COMPILE_EVENTS:
+        _compile_s[0] += seconds
+
+
+jax.monitoring.register_event_duration_secs_listener(_on_event)
 
 
 def closed_form(y: np.ndarray, sigma: float) -> float:
@@ -43,17 +62,21 @@ def run_physml(y, sigma, seed, n_live):
     d = y.size
     phi = pn.Identity((d,))
     prior = pn.GaussianPrior.create((d,), std=1.0)
-    out = {}
-    for label in ("cold", "warm"):
+    shift = 0.5 * d * np.log(2 * np.pi)
+    out = {"ln_z": [], "sigma_ln_z": []}
+    for label, key in (("cold", seed), ("warm", seed + 1)):
+        before = _compile_s[0]
         start = time.perf_counter()
-        res = pn.sample(jax.random.key(seed), y, phi, sigma, prior, n_live=n_live, progress=False)
+        res = pn.sample(jax.random.key(key), y, phi, sigma, prior, n_live=n_live, progress=False)
         out[f"wall_{label}_s"] = time.perf_counter() - start
-    out["ln_z"] = res.ln_z + 0.5 * d * np.log(2 * np.pi)
-    out["sigma_ln_z"] = res.sigma_ln_z
+        out[f"compile_{label}_s"] = _compile_s[0] - before
+        out["ln_z"].append(res.ln_z + shift)
+        out["sigma_ln_z"].append(res.sigma_ln_z)
+    out["run_s"] = out["wall_cold_s"] - out["compile_cold_s"]
     out["n_iter"] = res.n_iter
     out["n_steps"] = max(20, int(np.ceil(2 * np.sqrt(d))))
     # Cross-check: our own closed form in our own convention.
-    out["truth_physml"] = pn.gaussian_ln_evidence(y, phi, sigma, 1.0) + 0.5 * d * np.log(2 * np.pi)
+    out["truth_physml"] = pn.gaussian_ln_evidence(y, phi, sigma, 1.0) + shift
     return out
 
 
@@ -72,14 +95,47 @@ def run_peer(python, y, sigma, seed, n_live, n_dead):
     return json.loads(proc.stdout)
 
 
+def _fmt(ln_z, sig, truth):
+    return f"{ln_z:.2f} ({ln_z - truth:+.2f} ± {sig:.2f})"
+
+
+def table(rows) -> str:
+    lines = [
+        "| d | truth | physml ln Z (err ± σ), 2 runs | physml compile + run = total [s] "
+        "| physml warm [s] | ProxNest reduced ln Z (err ± σ) | wall [s] "
+        "| ProxNest notebook ln Z (err ± σ) | wall [s] | speed-up total / warm |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        o, t = r["physml"], r["truth"]
+        ours = " / ".join(f"{z - t:+.2f} ± {s:.2f}" for z, s in zip(o["ln_z"], o["sigma_ln_z"]))
+        times = f"{o['compile_cold_s']:.1f} + {o['run_s']:.1f} = {o['wall_cold_s']:.1f}"
+        cells, ratios = [], []
+        for name in ("reduced", "notebook"):
+            p = r["proxnest"].get(name, {"error": "not run"})
+            if "error" in p:
+                cells += [p["error"], "–"]
+                continue
+            cells += [_fmt(p["ln_z"], p["sigma_ln_z"], t), f"{p['wall_s']:.1f}"]
+            ratios.append(
+                f"{name}: {p['wall_s'] / o['wall_cold_s']:.1f}× / "
+                f"{p['wall_s'] / o['wall_warm_s']:.1f}×"
+            )
+        lines.append(
+            f"| {r['d']} | {t:.2f} | {ours} | {times} | {o['wall_warm_s']:.1f} | "
+            + " | ".join(cells)
+            + f" | {'; '.join(ratios)} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dims", type=int, nargs="+", default=[10, 50, 200])
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--n-live", type=int, default=200)
     parser.add_argument("--peer-python", default=sys.executable)
-    parser.add_argument("--peer-live", type=int, default=2000)
-    parser.add_argument("--peer-dead", type=int, default=30000)
+    parser.add_argument("--peer-full-dims", type=int, nargs="*", default=[200])
     parser.add_argument("--no-peer", action="store_true")
     args = parser.parse_args()
 
@@ -89,37 +145,25 @@ def main() -> None:
         y = rng.random(d) + rng.normal(size=d)
         truth = closed_form(y, 1.0)
         ours = run_physml(y, 1.0, args.seed, args.n_live)
-        peer = (
-            {"error": "skipped"}
-            if args.no_peer
-            else run_peer(args.peer_python, y, 1.0, args.seed, args.peer_live, args.peer_dead)
-        )
+        peer = {}
+        if not args.no_peer:
+            peer["reduced"] = run_peer(args.peer_python, y, 1.0, args.seed, 2000, 30000)
+            if d in args.peer_full_dims:
+                peer["notebook"] = run_peer(args.peer_python, y, 1.0, args.seed, 20000, 300000)
         rows.append({"d": d, "truth": truth, "physml": ours, "proxnest": peer})
         print(json.dumps(rows[-1]), flush=True)
 
     meta = {
         "device": str(jax.devices()[0]),
+        "jax": jax.__version__,
+        "physml_proxnest": "0.1.0",
+        "cpu_count": os.cpu_count(),
+        "load_average_end": os.getloadavg(),
         "n_live": args.n_live,
-        "peer_live": args.peer_live,
-        "peer_dead": args.peer_dead,
     }
     (HERE / "results.json").write_text(json.dumps({"meta": meta, "rows": rows}, indent=1))
     print()
-    print(
-        "| d | truth | physml ln Z (err ± σ) | physml wall warm / cold [s] | "
-        "ProxNest ln Z (err ± σ) | ProxNest wall [s] | speed-up (warm) |"
-    )
-    print("|---|---|---|---|---|---|---|")
-    for r in rows:
-        o, p, t = r["physml"], r["proxnest"], r["truth"]
-        ours = f"{o['ln_z']:.2f} ({o['ln_z'] - t:+.2f} ± {o['sigma_ln_z']:.2f})"
-        times = f"{o['wall_warm_s']:.1f} / {o['wall_cold_s']:.1f}"
-        if "error" in p:
-            theirs, pt, ratio = p["error"], "–", "–"
-        else:
-            theirs = f"{p['ln_z']:.2f} ({p['ln_z'] - t:+.2f} ± {p['sigma_ln_z']:.2f})"
-            pt, ratio = f"{p['wall_s']:.1f}", f"{p['wall_s'] / o['wall_warm_s']:.1f}×"
-        print(f"| {r['d']} | {t:.2f} | {ours} | {times} | {theirs} | {pt} | {ratio} |")
+    print(table(rows))
 
 
 if __name__ == "__main__":

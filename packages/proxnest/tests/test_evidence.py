@@ -55,3 +55,16 @@ def test_weighted_quantiles_match_normal_quantiles():
     q = np.array([0.025, 0.5, 0.975])
     got = weighted_quantiles(grid[:, None], w, q)[:, 0]
     np.testing.assert_allclose(got, special.ndtri(q), atol=2e-3)
+
+
+def test_separable_gaussian_evidence_equals_the_marginal_density_of_the_data():
+    # Z = ∫ exp(-‖y − x‖²/2σ²) N(x; m, s²) dx = (2πσ²)^{d/2} N(y; m, (s² + σ²) I).
+    from scipy.stats import multivariate_normal
+
+    from physml.proxnest import Identity, gaussian_ln_evidence
+
+    y = np.random.default_rng(0).normal(size=(3, 4))
+    sigma, s, m = 0.7, 1.3, 0.2
+    ref = multivariate_normal(np.full(12, m), (s**2 + sigma**2) * np.eye(12)).logpdf(y.ravel())
+    ref += 6 * np.log(2 * np.pi * sigma**2)
+    assert gaussian_ln_evidence(y, Identity((3, 4)), sigma, s, m) == pytest.approx(ref, abs=1e-10)

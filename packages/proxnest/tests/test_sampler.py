@@ -99,7 +99,7 @@ def test_checkpoint_resume_reproduces_an_uninterrupted_run(tmp_path):
     phi = pn.Identity((2, 2))
     y = _data(phi, seed=5)
     prior = pn.GaussianPrior.create((2, 2), std=1.0)
-    kwargs = {"n_live": 30, "chunk": 50, "progress": False, "n_steps": 10}
+    kwargs = {"n_live": 30, "batch": 2, "chunk": 50, "progress": False, "n_steps": 10}
     full = pn.sample(jax.random.key(5), y, phi, SIGMA, prior, **kwargs)
     stem = tmp_path / "run"
     part = pn.sample(

@@ -1,3 +1,5 @@
+import warnings
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -64,3 +66,17 @@ def test_bad_wavelet_arguments_raise_clear_errors():
         daubechies_filter(25)
     with pytest.raises(TypeError, match="order must be an integer"):
         daubechies_filter(2.5)
+
+
+def test_float32_images_stay_float32_without_dtype_warnings():
+    # The float64 filters must not upcast (a float64 → float32 scatter warns in JAX ≥ 0.4.3x).
+    W = DaubechiesWavelet2D.create((8, 8), order=4, levels=2)
+    x = jax.random.normal(jax.random.key(0), (8, 8), jnp.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        c = W.forward(x)
+        back = W.adjoint(c)
+    assert c.dtype == jnp.float32
+    assert back.dtype == jnp.float32
+    # Orthonormal: perfect reconstruction to float32 round-off (~1e-6 relative).
+    np.testing.assert_allclose(back, x, atol=1e-5)

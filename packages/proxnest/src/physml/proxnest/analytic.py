@@ -21,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import log_ndtr
 
-from physml.proxnest.operators import LinearOperator
+from physml.proxnest.operators import Identity, LinearOperator
 
 
 def dense_matrix(phi: LinearOperator) -> np.ndarray:
@@ -35,7 +35,16 @@ def dense_matrix(phi: LinearOperator) -> np.ndarray:
 
 
 def gaussian_ln_evidence(y, phi: LinearOperator, sigma: float, std: float, mean=0.0) -> float:
-    """ln Z for a Gaussian prior ``N(mean, std² I)`` and any linear ``phi`` (dense, small d)."""
+    """ln Z for a Gaussian prior ``N(mean, std² I)`` and any linear ``phi``.
+
+    Dense linear algebra (small d), except for ``phi = Identity``, where the evidence
+    separates: :math:`\\ln Z = \\sum_i \\tfrac12\\ln\\frac{\\sigma^2}{s^2 + \\sigma^2}
+    - \\frac{(y_i - m_i)^2}{2(s^2 + \\sigma^2)}` (any d).
+    """
+    if isinstance(phi, Identity):
+        v = std**2 + sigma**2
+        r = np.asarray(y, float) - np.broadcast_to(np.asarray(mean, float), np.shape(y))
+        return float(np.sum(0.5 * np.log(sigma**2 / v) - r**2 / (2 * v)))
     A_phi = dense_matrix(phi)
     y = np.asarray(y).ravel()
     y = np.concatenate([y.real, y.imag]) if np.iscomplexobj(y) else y

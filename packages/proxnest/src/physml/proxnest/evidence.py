@@ -48,12 +48,21 @@ def _logsumexp(a: np.ndarray, axis=None) -> np.ndarray:
     return np.squeeze(m, axis=axis) + np.log(np.sum(np.exp(a - m), axis=axis))
 
 
+_SIM_BLOCK = 64
+
+
+def _simulate(rng, ln_l, counts, m):
+    """``m`` values of ln Z with ``ln t = -E/n``, ``E ~ Exp(1)`` (i.e. ``t ~ Beta(n, 1)``)."""
+    ln_x = np.cumsum(rng.standard_exponential((m, ln_l.shape[0])) / -counts, axis=-1)
+    return _logsumexp(ln_l + _log_dx(ln_x), axis=-1)
+
+
 def evidence(
     dead_ln_l,
     live_ln_l,
     key: jax.Array,
     *,
-    n_sim: int = 1000,
+    n_sim: int = 200,
     batch: int = 1,
 ) -> EvidenceEstimate:
     r"""ln Z, its spread over simulated prior volumes, the information H and weights.
@@ -79,8 +88,9 @@ def evidence(
     log_p = log_w - ln_z
     information = float(np.sum(np.exp(log_p) * ln_l) - ln_z)
     rng = np.random.default_rng(np.asarray(jax.random.key_data(key)).ravel())
-    u = rng.uniform(1e-300, 1.0, (n_sim, ln_l.shape[0]))
-    ln_z_sim = _logsumexp(ln_l + _log_dx(np.cumsum(np.log(u) / counts, axis=-1)), axis=-1)
+    ln_z_sim = np.concatenate(
+        [_simulate(rng, ln_l, counts, m) for m in np.diff(np.r_[0:n_sim:_SIM_BLOCK, n_sim])]
+    )
     return EvidenceEstimate(ln_z, float(np.std(ln_z_sim)), information, ln_z_sim, log_p)
 
 

@@ -7,9 +7,10 @@ Cai et al. 2022: no :math:`(2\pi\sigma^2)^{-m/2}` factor), and the prior a norma
 (exactly ``N`` initial draws); each iteration removes the ``k = batch`` worst ones (the
 ``j``-th of them shrinks the prior volume by :math:`t \sim \mathrm{Beta}(N - j, 1)`; level
 :math:`\tau` = the best removed) and replaces them by ``k`` independent constrained Langevin
-walks (:mod:`physml.proxnest.kernels`, vectorised with ``vmap``) started from copies of
-surviving live points, with ``n_steps`` steps and a step size adapted between iterations
-towards a target acceptance. ``batch = 1`` is classic one-at-a-time nested sampling.
+walks (:mod:`physml.proxnest.kernels`, vectorised over the chains, so they can be sharded over
+devices with ``jax.sharding``) started from copies of surviving live points (drawn uniformly
+with replacement), with ``n_steps`` steps and a step size adapted between iterations towards a
+target acceptance. ``batch = 1`` is classic one-at-a-time nested sampling.
 It stops when the largest possible remaining contribution
 :math:`\max L_\mathrm{live} X_i` changes :math:`\ln Z` by less than ``dlogz``; the final live
 points are then integrated (:mod:`physml.proxnest.evidence`).
@@ -21,12 +22,13 @@ chunks the host updates the progress bar, checks for divergence and writes check
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
-from physml.proxnest.kernels import MoveConfig, constrained_move
+from physml.proxnest.kernels import MoveConfig, constrained_moves, split_bits
 from physml.proxnest.operators import LinearOperator
 from physml.proxnest.priors import Prior
 
@@ -115,11 +117,19 @@ def _accumulate(state: NestedState, xs, log_w):
     )
 
 
+def _adapt(log_delta, acc, prior, lam_prior, config: SamplerConfig):
+    """Robbins–Monro step on ``ln δ`` towards ``target_accept`` (capped at ``1/L`` for ULA)."""
+    new = log_delta + config.adapt_rate * (acc - config.target_accept)
+    if config.correction == "myula":
+        new = jnp.minimum(new, -jnp.log(prior.lipschitz(lam_prior)))
+    return new.astype(log_delta.dtype)
+
+
 def run_chunk(key, state: NestedState, problem: Problem, config: SamplerConfig):
     """Up to ``config.chunk`` iterations of ``config.batch`` deaths (stops once converged).
 
     Returns:
-        ``(state, dead_g, kept_x, kept_g, n_done)``: the ``dead_g[:n_done * batch]`` levels in
+        ``(state, dead_g, kept_x, kept_g, n_done, key)``: the ``dead_g[:n_done * batch]`` levels in
         order of death, and every ``thin``-th dead point with its ``g``.
     """
     n, k = config.n_live, config.batch
@@ -137,8 +147,12 @@ def run_chunk(key, state: NestedState, problem: Problem, config: SamplerConfig):
 
     def body(carry):
         i, st, dead_g, kept_x, kept_g, key = carry
-        key, k_pick, k_move = jax.random.split(key, 3)
-        g_dead, worst = jax.lax.top_k(st.live_g, k)  # worst (largest g) first
+        width = jax.random.key_data(key).shape[-1]
+        key, bits = split_bits(key, k + width)
+        k_move = jax.random.wrap_key_data(bits[k:], impl=jax.random.key_impl(key))
+        order = jnp.argsort(-st.live_g)  # worst (largest g) first
+        worst = order[:k]
+        g_dead = st.live_g[worst]
         tau = g_dead[-1]
         x_dead = st.live_x[worst]
         ln_x_prev = st.ln_x + jnp.concatenate([jnp.zeros(1, dtype), ln_x_steps[:-1]])
@@ -151,18 +165,14 @@ def run_chunk(key, state: NestedState, problem: Problem, config: SamplerConfig):
         )
         kept_x = kept_x.at[slot].set(x_dead, mode="drop")
         kept_g = kept_g.at[slot].set(g_dead, mode="drop")
-        logits = jnp.zeros(n, dtype).at[worst].set(-jnp.inf)
-        starts = jax.random.categorical(k_pick, logits, shape=(k,))
+        starts = order[k + (bits[:k] % (n - k)).astype(order.dtype)]  # bias < N/2³²
         delta = jnp.exp(st.log_delta)
         lam_p = 0.5 * delta if config.tie_lambda else st.lam_prior
-        x_new, g_new, acc = jax.vmap(
-            lambda kk, x0, g0: constrained_move(kk, x0, g0, tau, delta, lam_p, problem, move)
-        )(jax.random.split(k_move, k), st.live_x[starts], st.live_g[starts])
+        x_new, g_new, acc = constrained_moves(
+            k_move, st.live_x[starts], st.live_g[starts], tau, delta, lam_p, problem, move
+        )
         acc = jnp.mean(acc)
-        log_delta = st.log_delta + config.adapt_rate * (acc - config.target_accept)
-        if config.correction == "myula":
-            lip = problem.prior.lipschitz(st.lam_prior)
-            log_delta = jnp.minimum(log_delta, jnp.log(1.0 / lip))
+        log_delta = _adapt(st.log_delta, acc, problem.prior, st.lam_prior, config)
         st = st._replace(
             live_x=st.live_x.at[worst].set(x_new),
             live_g=st.live_g.at[worst].set(g_new),
@@ -187,11 +197,35 @@ def run_chunk(key, state: NestedState, problem: Problem, config: SamplerConfig):
         jnp.full((n_keep,), jnp.nan, dtype),
         key,
     )
-    n_done, state, dead_g, kept_x, kept_g, _ = jax.lax.while_loop(cond, body, init)
-    return state, dead_g, kept_x, kept_g, n_done
+    n_done, state, dead_g, kept_x, kept_g, key = jax.lax.while_loop(cond, body, init)
+    return state, dead_g, kept_x, kept_g, n_done, key
+
+
+@functools.partial(jax.jit, static_argnames="config")
+def status(state: NestedState, config: SamplerConfig):
+    """``(converged, finite)`` in one compiled call (host checks between chunks)."""
+    finite = jnp.all(jnp.isfinite(state.live_g)) & jnp.isfinite(state.log_delta)
+    return converged(state, config), finite
+
+
+@functools.partial(jax.jit, static_argnames=("n", "dtype"))
+def exact_start(key, problem: Problem, n: int, delta, lam_p, dtype) -> NestedState:
+    """Initial state from ``n`` exact prior draws (one compiled call)."""
+    live_x = problem.prior.sample(key, n).astype(dtype)
+    live_g = jax.vmap(problem.neg_log_like)(live_x).astype(dtype)
+    return init_state(live_x, live_g, delta, lam_p)
 
 
 run_chunk_jit = jax.jit(run_chunk, static_argnames="config")
+
+
+@functools.partial(jax.jit, static_argnames="config")
+def _prior_round(key, xs, gs, log_delta, lam_p, problem: Problem, config: SamplerConfig):
+    d = jnp.exp(log_delta)
+    lam = 0.5 * d if config.tie_lambda else lam_p
+    move = MoveConfig(config.n_steps, config.correction)
+    xs, gs, acc = constrained_moves(key, xs, gs, jnp.inf, d, lam, problem, move)
+    return xs, gs, _adapt(log_delta, jnp.mean(acc), problem.prior, lam_p, config)
 
 
 def prior_draws(key, problem: Problem, n: int, config: SamplerConfig, delta, lam_p, n_rounds):
@@ -203,24 +237,10 @@ def prior_draws(key, problem: Problem, n: int, config: SamplerConfig, delta, lam
     prior = problem.prior
     if prior.exact_sampler:
         return prior.sample(key, n), delta
-    move = MoveConfig(config.n_steps, config.correction)
-
-    @jax.jit
-    def one_round(k, xs, gs, log_delta):
-        d = jnp.exp(log_delta)
-        lam = 0.5 * d if config.tie_lambda else lam_p
-        keys = jax.random.split(k, n)
-        xs, gs, acc = jax.vmap(
-            lambda kk, x, g: constrained_move(kk, x, g, jnp.inf, d, lam, problem, move)
-        )(keys, xs, gs)
-        log_delta = log_delta + config.adapt_rate * (jnp.mean(acc) - config.target_accept)
-        if config.correction == "myula":
-            log_delta = jnp.minimum(log_delta, -jnp.log(prior.lipschitz(lam_p)))
-        return xs, gs, log_delta
-
-    xs = jnp.zeros((n, *prior.shape))
+    xs = jnp.zeros((n, *prior.shape), problem.y.real.dtype)
     gs = jax.vmap(problem.neg_log_like)(xs)
     log_delta = jnp.log(jnp.asarray(delta, xs.dtype))
+    lam_p = jnp.asarray(lam_p, xs.dtype)
     for k in jax.random.split(key, n_rounds):
-        xs, gs, log_delta = one_round(k, xs, gs, log_delta)
+        xs, gs, log_delta = _prior_round(k, xs, gs, log_delta, lam_p, problem, config)
     return xs, jnp.exp(log_delta)

@@ -19,10 +19,11 @@ from physml.proxnest.nested import (
     NestedState,
     Problem,
     SamplerConfig,
-    converged,
+    exact_start,
     init_state,
     prior_draws,
     run_chunk_jit,
+    status,
 )
 from physml.proxnest.operators import LinearOperator
 from physml.proxnest.priors import Prior
@@ -145,10 +146,10 @@ def sample(
     correction: str | None = None,
     dlogz: float = 0.01,
     target_accept: float = 0.57,
-    chunk: int = 1000,
-    thin: int = 1,
+    chunk: int | None = None,
+    thin: int | None = None,
     max_iter: int | None = None,
-    n_sim: int = 1000,
+    n_sim: int = 200,
     n_burn_rounds: int = 50,
     progress: bool = True,
     checkpoint: str | Path | None = None,
@@ -162,8 +163,8 @@ def sample(
         sigma: Gaussian noise std (per real component) ``> 0``.
         prior: a :class:`Prior`.
         n_live: number of live points ``N`` (exactly ``N`` prior draws start the run).
-        batch: live points replaced per iteration by parallel (``vmap``) walks, each of the
-            ``j``-th removed shrinking the volume by ``Beta(N - j, 1)``; default ``⌈N/20⌉``.
+        batch: live points replaced per iteration by parallel (vectorised) walks, the
+            ``j``-th removed shrinking the volume by ``Beta(N - j, 1)``; default ``⌈N/4⌉``.
         n_steps: Langevin steps per replacement; default ``max(20, ⌈2√d⌉)``.
         step_size: initial step δ (adapted to ``target_accept``); default ``0.1 × prior scale``.
         lambda_prior: Moreau–Yosida parameter of the prior; ``None`` ties it to δ/2, which
@@ -171,8 +172,9 @@ def sample(
         correction: ``"mh"`` (exact, priors with a density) or ``"myula"``; default by prior.
         dlogz: stop when the remaining evidence could change ln Z by less than this.
         chunk: iterations (of ``batch`` deaths) per jit-compiled block (progress,
-            checkpoints, divergence checks).
-        thin: keep every ``thin``-th dead point as a posterior sample.
+            checkpoints, divergence checks); default ``⌈10 N / batch⌉``.
+        thin: keep every ``thin``-th dead point as a posterior sample; default keeps the
+            buffer of one chunk under ~32 MB (``thin = 1`` up to ``d·10N ≈ 4·10⁶``).
         max_iter: cap on the number of dead points (checked between chunks; default 10⁷).
         n_sim: number of simulated prior-volume sequences for ``sigma_ln_z``.
         n_burn_rounds: rounds of prior moves when the prior has no exact sampler.
@@ -195,11 +197,12 @@ def sample(
         raise ValueError(f"correction='mh' needs a prior with a density; {type(prior).__name__}")
     d = math.prod(prior.shape)
     n_steps = check_int(n_steps or max(20, math.ceil(2 * math.sqrt(d))), "n_steps")
-    thin = check_int(thin, "thin")
-    batch = check_int(batch or math.ceil(n_live / 20), "batch")
+    batch = check_int(batch or math.ceil(n_live / 4), "batch")
     if batch >= n_live:
         raise ValueError(f"batch must be < n_live, got batch={batch} with n_live={n_live}")
-    chunk = thin * math.ceil(check_int(chunk, "chunk") / thin)
+    chunk = check_int(chunk or math.ceil(10 * n_live / batch), "chunk")
+    thin = check_int(thin or math.ceil(chunk * batch * d / 4e6), "thin")
+    chunk = thin * math.ceil(chunk / thin)
     max_iter = check_int(max_iter or 10_000_000, "max_iter")
     tie = lambda_prior is None
     if tie and correction == "myula":
@@ -211,7 +214,8 @@ def sample(
     if not tie:
         check_step_size(step_size, float(prior.lipschitz(jnp.asarray(lam_p))))
     y = jnp.asarray(y)
-    problem = Problem(y, phi, jnp.asarray(sigma, float), prior)
+    dtype = y.real.dtype if jnp.issubdtype(y.real.dtype, jnp.floating) else jnp.result_type(float)
+    problem = Problem(y, phi, jnp.asarray(sigma, dtype), prior)
     config = SamplerConfig(
         n_live, batch, n_steps, correction, chunk, thin, float(dlogz), target_accept, 0.5, tie
     )
@@ -229,29 +233,35 @@ def sample(
         state, key, host = _load(path, meta)
     else:
         key, k_init = jax.random.split(key)
-        live_x, delta = prior_draws(
-            k_init, problem, n_live, config, step_size, lam_p, n_burn_rounds
-        )
-        live_g = jax.vmap(problem.neg_log_like)(live_x)
-        state = init_state(live_x, live_g, delta, lam_p)
+        if prior.exact_sampler:
+            state = exact_start(k_init, problem, n_live, step_size, lam_p, jnp.dtype(dtype))
+        else:
+            live_x, delta = prior_draws(
+                k_init, problem, n_live, config, step_size, lam_p, n_burn_rounds
+            )
+            live_x = live_x.astype(dtype)  # chains run in the data's precision
+            live_g = jax.vmap(problem.neg_log_like)(live_x).astype(dtype)
+            state = init_state(live_x, live_g, delta, lam_p)
         host = {"dead_g": [], "kept_x": [], "kept_g": []}
     bar = tqdm(disable=not progress, desc="proxnest", unit="it")
     bar.update(int(state.iteration))
-    while not bool(converged(state, config)) and int(state.iteration) < max_iter:
-        key, k_chunk = jax.random.split(key)
-        state, dead_g, kept_x, kept_g, n_done = run_chunk_jit(k_chunk, state, problem, config)
+    done, finite = status(state, config)
+    while not bool(done) and int(state.iteration) < max_iter:
+        state, dead_g, kept_x, kept_g, n_done, key = run_chunk_jit(key, state, problem, config)
         n_done = int(n_done) * batch
-        if not bool(jnp.all(jnp.isfinite(state.live_g))) or not np.isfinite(float(state.log_delta)):
+        done, finite = status(state, config)
+        if not bool(finite):
             raise FloatingPointError(
                 "proximal nested sampling diverged (non-finite likelihood or step size): "
                 "reduce step_size or increase lambda_prior"
             )
         n_kept = math.ceil(n_done / thin)
-        host["dead_g"].append(np.asarray(dead_g[:n_done]))
-        host["kept_x"].append(np.asarray(kept_x[:n_kept]))
-        host["kept_g"].append(np.asarray(kept_g[:n_kept]))
+        host["dead_g"].append(np.asarray(dead_g)[:n_done])  # slice on the host: no recompiles
+        host["kept_x"].append(np.asarray(kept_x)[:n_kept])
+        host["kept_g"].append(np.asarray(kept_g)[:n_kept])
         bar.update(n_done)
-        bar.set_postfix(ln_z=float(state.ln_z_dead), step=float(jnp.exp(state.log_delta)))
+        if progress:
+            bar.set_postfix(ln_z=float(state.ln_z_dead), step=float(np.exp(state.log_delta)))
         if path is not None:
             _save(path, state, key, host, meta)
     bar.close()
@@ -264,7 +274,7 @@ def _finish(key, state: NestedState, host, n_live, batch, thin, n_sim) -> Nested
     order = np.argsort(-np.asarray(state.live_g))  # increasing likelihood
     live_x = np.asarray(state.live_x)[order]
     live_g = np.asarray(state.live_g)[order]
-    est = evidence(jnp.asarray(-dead_g), jnp.asarray(-live_g), key, n_sim=n_sim, batch=batch)
+    est = evidence(-dead_g, -live_g, key, n_sim=n_sim, batch=batch)
     log_p = np.asarray(est.log_weights)
     ln_z = float(est.ln_z)
     k = dead_g.shape[0]
@@ -297,5 +307,5 @@ def _finish(key, state: NestedState, host, n_live, batch, thin, n_sim) -> Nested
         n_iter=it,
         n_live=n_live,
         acceptance=float(state.acceptance) / max(it, 1),
-        step_size=float(jnp.exp(state.log_delta)),
+        step_size=float(np.exp(state.log_delta)),
     )

@@ -98,21 +98,23 @@ def _synthesis_axis(c: jax.Array, h: jax.Array, g: jax.Array, axis: int) -> jax.
     n = c.shape[-1]
     _, inv, mask = _tables(n, h.shape[0])
     a, d = c[..., : n // 2], c[..., n // 2 :]
+    mask = jnp.asarray(mask, h.dtype)
     out = (a[..., inv] * (mask * h)).sum(-1)
     out = out + (d[..., inv] * (mask * g)).sum(-1)
     return jnp.moveaxis(out, -1, axis)
 
 
 def _high_pass(h: jax.Array) -> jax.Array:
-    signs = (-1.0) ** np.arange(h.shape[0])
+    signs = jnp.asarray((-1.0) ** np.arange(h.shape[0]), h.dtype)
     return signs * h[::-1]
 
 
 @partial(jax.jit, static_argnames="levels")
 def analysis(x: jax.Array, h: jax.Array, levels: int) -> jax.Array:
     """Multi-level periodic 2-D DWT of ``x`` (``(..., ny, nx)``) in the Mallat layout."""
-    g = _high_pass(h)
     out = jnp.asarray(x)
+    h = jnp.asarray(h, out.dtype)  # float64 filters must not upcast float32 images
+    g = _high_pass(h)
     ny, nx = x.shape[-2:]
     for lev in range(levels):
         by, bx = ny >> lev, nx >> lev
@@ -125,8 +127,9 @@ def analysis(x: jax.Array, h: jax.Array, levels: int) -> jax.Array:
 @partial(jax.jit, static_argnames="levels")
 def synthesis(c: jax.Array, h: jax.Array, levels: int) -> jax.Array:
     """Inverse (= adjoint) of :func:`analysis`."""
-    g = _high_pass(h)
     out = jnp.asarray(c)
+    h = jnp.asarray(h, out.dtype)
+    g = _high_pass(h)
     ny, nx = c.shape[-2:]
     for lev in reversed(range(levels)):
         by, bx = ny >> lev, nx >> lev
