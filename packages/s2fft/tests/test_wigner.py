@@ -50,3 +50,53 @@ def test_wigner_rejects_bad_directions_and_shapes():
         wigner.inverse(np.zeros((17, 8, 15), complex), 8, 9)
     with pytest.raises(ValueError, match=r"flmn has shape \(3, 8, 15\) but L=8, N=3 needs"):
         wigner.inverse(np.zeros((3, 8, 15), complex), 8, 3)
+
+
+@pytest.mark.parametrize("sampling", ["mw", "gl"])
+def test_wigner_precompute_method_equals_on_the_fly(sampling):
+    L, N = 6, 3
+    flmn = random_flmn(L, N, seed=73)
+    f = wigner.inverse(flmn, L, N, sampling=sampling)
+    k_inv = wigner.precompute_kernels(L, N, sampling=sampling)
+    k_fwd = wigner.precompute_kernels(L, N, sampling=sampling, forward=True)
+    f_pre = wigner.inverse(flmn, L, N, sampling=sampling, method="precompute", precomps=k_inv)
+    assert np.max(np.abs(f_pre - f)) < 1e-13
+    flmn_pre = wigner.forward(f, L, N, sampling=sampling, method="precompute", precomps=k_fwd)
+    assert np.max(np.abs(flmn_pre - flmn)) < 1e-12
+    assert wigner.kernel_nbytes(L, N, sampling=sampling) == k_inv.kernel.nbytes
+
+
+@pytest.mark.parametrize("method", ["jax", "precompute"])
+def test_wigner_reality_uses_the_conjugate_symmetry_of_real_signals(method):
+    L, N, sampling = 6, 3, "mw"
+    real = np.asarray(wigner.inverse(random_flmn(L, N, seed=74), L, N, sampling=sampling)).real
+    full = wigner.forward(real + 0j, L, N, sampling=sampling)  # the complex path as reference
+
+    def kernels(forward):
+        return wigner.precompute_kernels(L, N, sampling=sampling, reality=True, forward=forward)
+
+    opts = {"sampling": sampling, "reality": True, "method": method}
+    flmn = wigner.forward(
+        real, L, N, **opts, precomps=kernels(True) if method == "precompute" else None
+    )
+    assert np.max(np.abs(flmn - full)) < 1e-12
+    back = wigner.inverse(
+        flmn, L, N, **opts, precomps=kernels(False) if method == "precompute" else None
+    )
+    assert not np.iscomplexobj(back)
+    assert np.max(np.abs(back - real)) < 1e-12
+
+
+def test_wigner_precompute_checks_its_kernels():
+    flmn = np.zeros((3, 6, 11), complex)
+    with pytest.raises(TypeError, match="needs precomps=wigner.precompute_kernels"):
+        wigner.inverse(flmn, 6, 2, method="precompute")
+    k_fwd = wigner.precompute_kernels(6, 2, forward=True)
+    with pytest.raises(ValueError, match="hold no inverse kernel"):
+        wigner.inverse(flmn, 6, 2, method="precompute", precomps=k_fwd)
+    with pytest.raises(ValueError, match=r"built for \(L, N, sampling, nside, reality\)"):
+        wigner.forward(
+            np.zeros((3, 6, 11)), 6, 2, method="precompute", precomps=k_fwd, sampling="gl"
+        )
+    with pytest.raises(ValueError, match="method='ducc' is not one of"):
+        wigner.inverse(flmn, 6, 2, method="ducc")

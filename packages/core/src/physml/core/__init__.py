@@ -9,11 +9,23 @@ wigner      Wigner-d functions, stable recursions (streamed or materialised)
 ring_fft    Fourier transforms along iso-latitude rings, HEALPix included
 validation  argument checks with messages that name what was wrong
 disco_kernels  sparse DISCO quadrature kernels for spherical convolutions
+sharding    device meshes, padding and sharding rules for transform axes
+kernels     Pallas kernels with pure-JAX fallbacks
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
-from . import disco_kernels, indexing, quadrature, ring_fft, sampling, validation, wigner
+from . import (
+    disco_kernels,
+    indexing,
+    kernels,
+    quadrature,
+    ring_fft,
+    sampling,
+    sharding,
+    validation,
+    wigner,
+)
 from .sampling import Grid, f_shape, grid, nphi, npix, ntheta, phis, thetas
 from .validation import SAMPLINGS
 
@@ -30,6 +42,7 @@ __all__ = [
     "f_shape",
     "grid",
     "indexing",
+    "kernels",
     "nphi",
     "npix",
     "ntheta",
@@ -37,6 +50,7 @@ __all__ = [
     "quadrature",
     "ring_fft",
     "sampling",
+    "sharding",
     "thetas",
     "validation",
     "wigner",

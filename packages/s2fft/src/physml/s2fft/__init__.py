@@ -9,13 +9,14 @@ wigner.forward, wigner.inverse   Wigner transforms on SO(3) with N directions
 rotate                           rotation by traced Euler angles
 power_spectrum, random_flm       angular power spectra and Gaussian random fields
 flm_to_healpy, healpy_to_flm     conversion to and from healpy's alm ordering
+sharding                         the transforms on a device mesh (batches, one large map)
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from physml.core.indexing import flm_to_healpy, healpy_to_flm
 
-from . import wigner
+from . import sharding, wigner
 from ._precompute import Kernels, kernel_nbytes, precompute_kernels
 from ._rotate import rotate
 from ._spectra import power_spectrum, random_flm
@@ -41,5 +42,6 @@ __all__ = [
     "precompute_kernels",
     "random_flm",
     "rotate",
+    "sharding",
     "wigner",
 ]

@@ -29,7 +29,7 @@ import numpy as np
 from physml.core import quadrature as _quadrature
 from physml.core import sampling as _sampling
 
-from . import _legendre
+from . import _legendre, _torus
 
 
 def _interpolation_matrix(L: int, target: np.ndarray, torus: np.ndarray) -> np.ndarray:
@@ -75,28 +75,25 @@ def resampling_matrices(L: int, sampling: str) -> tuple[np.ndarray, np.ndarray]:
     return even, odd
 
 
-def _orders(L: int) -> jax.Array:
-    return jnp.arange(-(L - 1), L)
-
-
-def to_quadrature_rings(F: jax.Array, n: jax.Array, L: int, sampling: str, nside: int):
+def to_quadrature_rings(F: jax.Array, n, L: int, sampling: str, nside: int):
     """Ring FFT sums F (..., P, nθ, 2L−1) → weighted profiles on rings with an exact rule.
 
     Returns ``(H, rings)`` such that Σ_t d^ℓ_{m,n}(θ_t) H[..., t, m] over ``rings`` equals
     2π ∫ G_m d^ℓ_{m,n} sin θ dθ exactly (MW/MWSS/DH/GL; HEALPix to its quadrature accuracy).
+    MW/MWSS profiles are moved onto the Driscoll–Healy rings by FFTs on the torus.
     """
     dt = jnp.finfo(F.dtype).dtype
     if sampling in ("mw", "mwss"):
-        even, odd = (jnp.asarray(a, dt) for a in resampling_matrices(L, sampling))
-        parity = (_orders(L)[None, :] - n[:, None]) % 2 == 1  # (P, 2L−1): m − n odd
-        h_even = jnp.einsum("jt,...tm->...jm", even, F)
-        h_odd = jnp.einsum("jt,...tm->...jm", odd, F)
-        return jnp.where(parity[:, None, :], h_odd, h_even), ("dh", 0)
+        orders = np.asarray(n).reshape(-1)
+        parity = (np.arange(-(L - 1), L)[None, :] - orders[:, None]) % 2 == 1
+        dh = _quadrature.weights(L, "dh") * (2 * L - 1) / _sampling.nphi(L, sampling)
+        h = _torus.resample(F, parity, L, sampling, "dh")
+        return h * jnp.asarray(dh, dt)[:, None], ("dh", 0)
     w = jnp.asarray(_quadrature.weights(L, sampling, nside or None), dt)
     return F * w[:, None], (sampling, nside)
 
 
-def quadrature_analysis(F: jax.Array, n: jax.Array, L: int, sampling: str, nside: int):
+def quadrature_analysis(F: jax.Array, n, L: int, sampling: str, nside: int):
     """y[..., p, ℓ, m] = 2π ∫ G_m(θ) d^ℓ_{m,n_p}(θ) sin θ dθ from ring FFT sums F."""
     h, rings = to_quadrature_rings(F, n, L, sampling, nside)
     return _legendre.analysis(h, n, L, rings)

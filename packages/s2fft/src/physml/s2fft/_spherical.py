@@ -49,29 +49,24 @@ def _real_dtype(x: jax.Array):
     return jnp.finfo(x.dtype).dtype
 
 
-@partial(jax.jit, static_argnames=("L", "sampling", "nside", "reality"))
+@partial(jax.jit, static_argnames=("spin", "L", "sampling", "nside", "reality"))
 def inverse_jax(flm, spin, *, L, sampling, nside, reality):
-    """On-the-fly inverse transform of validated complex ``flm`` (..., L, 2L−1).
-
-    ``spin`` is traced: every spin shares one compiled program.
-    """
+    """On-the-fly inverse transform of validated complex ``flm`` (..., L, 2L−1); static spin."""
     x = (flm * ell_scale(L, spin, _real_dtype(flm)))[..., None, :, :]
-    g = _legendre.synthesis(x, -jnp.reshape(spin, (1,)), L, (sampling, nside))[..., 0, :, :]
+    g = _legendre.synthesis(x, (-spin,), L, (sampling, nside))[..., 0, :, :]
     f = ring_fft.inverse(g, L, sampling, nside or None)
     return f.real if reality else f
 
 
 def _forward_once(f, L, spin, sampling, nside):
     F = ring_fft.forward(f, L, sampling, nside or None)[..., None, :, :]
-    y = _quadrature.quadrature_analysis(F, -jnp.reshape(spin, (1,)), L, sampling, nside)[
-        ..., 0, :, :
-    ]
+    y = _quadrature.quadrature_analysis(F, (-spin,), L, sampling, nside)[..., 0, :, :]
     return y * ell_scale(L, spin, _real_dtype(y))
 
 
-@partial(jax.jit, static_argnames=("L", "sampling", "nside", "reality", "iter"))
+@partial(jax.jit, static_argnames=("spin", "L", "sampling", "nside", "reality", "iter"))
 def forward_jax(f, spin, *, L, sampling, nside, reality, iter):
-    """On-the-fly forward transform of a validated signal ``f`` (..., *f_shape); traced spin."""
+    """On-the-fly forward transform of a validated signal ``f`` (..., *f_shape); static spin."""
     flm = _forward_once(f, L, spin, sampling, nside)
 
     def refine(_, flm):

@@ -171,7 +171,7 @@ def _adjoint(fn, y, shape):
     return jnp.conj(x)
 
 
-_STATIC = ("L", "sampling", "nside")
+_STATIC = ("spin", "L", "sampling", "nside")
 
 
 @partial(jax.jit, static_argnames=(*_STATIC, "iter"))

@@ -1,0 +1,196 @@
+"""Sharded transforms equal the single-device transforms (≤ 1e-12, float64).
+
+The sharded results are computed in a subprocess started with
+``XLA_FLAGS=--xla_force_host_platform_device_count=D`` for D = 4 and D = 3 (3 divides none of
+the ring, order or batch counts used, so any divisibility assumption would show); this
+process keeps its own devices and computes the single-device references.  Running this file
+as a script (``python test_sharding.py D out.npz``) is the subprocess.
+"""
+
+import os
+import subprocess
+import sys
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from _signals import random_flm
+
+from physml import s2fft
+from physml.core import sharding as core_sharding
+from physml.s2fft import sharding
+
+L = 7  # rings: mw 7, mwss 8, gl 7; orders 13
+DISTRIBUTED = [("mw", 2), ("mwss", 1), ("gl", 0)]
+BATCH = 5
+LB, NSIDE, N = 6, 4, 2
+
+
+def _batch_flm(seed, reality=False):
+    return np.stack([random_flm(LB, reality=reality, seed=seed + k) for k in range(BATCH)])
+
+
+def _flmn(batch):
+    return np.stack(
+        [
+            np.stack([random_flm(LB, seed=100 + 10 * b + n) for n in range(2 * N - 1)])
+            for b in range(batch)
+        ]
+    )
+
+
+def _loss(inverse):
+    """Real loss of a real parameter vector through a complex transform (for gradients)."""
+
+    def loss(a):
+        f = inverse(a * (1.0 + 0.5j))
+        return jnp.sum(jnp.abs(f) ** 2)
+
+    return loss
+
+
+def _inputs():
+    """Signals for every case, built in this process (band-limited maps from our inverse)."""
+    data = {}
+    for sampling, spin in DISTRIBUTED:
+        flm = random_flm(L, spin, seed=abs(spin))
+        data[f"flm_{sampling}"] = flm
+        data[f"f_{sampling}"] = np.asarray(s2fft.inverse(flm, L, spin, sampling))
+    data["grad_flm"] = random_flm(L, 0, seed=7).real
+    data["hp_flm"] = _batch_flm(0)
+    data["real_flm"] = _batch_flm(20, reality=True)
+    data["real_f"] = np.asarray(s2fft.inverse(data["real_flm"], LB, reality=True))
+    data["flmn"] = _flmn(2)
+    return data
+
+
+def _run_sharded(inputs, path):
+    """Subprocess body: every sharded result, with the number of devices it lives on."""
+    data = dict(np.load(inputs))
+    mesh = core_sharding.mesh()
+    out = {"device_count": np.asarray(jax.device_count())}
+
+    def keep(key, value):
+        out[key] = np.asarray(value)
+        out[f"ndev_{key}"] = np.asarray(len(value.sharding.device_set))
+
+    for sampling, spin in DISTRIBUTED:
+        flm, f = data[f"flm_{sampling}"], data[f"f_{sampling}"]
+        keep(f"inv_{sampling}", sharding.inverse_distributed(flm, L, spin, sampling, mesh=mesh))
+        keep(f"fwd_{sampling}", sharding.forward_distributed(f, L, spin, sampling, mesh=mesh))
+    split = _loss(lambda x: sharding.inverse_distributed(x, L, mesh=mesh))
+    out["grad"] = np.asarray(jax.grad(split)(data["grad_flm"]))
+    keep(
+        "batch_inv_healpix",
+        sharding.inverse_batch(data["hp_flm"], LB, sampling="healpix", nside=NSIDE, mesh=mesh),
+    )
+    two_axes = data["real_f"].reshape(1, BATCH, *data["real_f"].shape[1:])
+    keep("batch_fwd_real", sharding.forward_batch(two_axes, LB, reality=True, mesh=mesh))
+    keep("wigner_inv", sharding.wigner_inverse_batch(data["flmn"], LB, N, mesh=mesh))
+    np.savez(path, **out)
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    data = _inputs()
+    path = tmp_path_factory.mktemp("inputs") / "inputs.npz"
+    np.savez(path, **data)
+    return path, data
+
+
+@pytest.fixture(scope="module", params=[4, 3], ids=["4devices", "3devices"])
+def sharded(request, inputs, tmp_path_factory):
+    devices = request.param
+    path = tmp_path_factory.mktemp(f"sharded{devices}") / "out.npz"
+    flags = os.environ.get("XLA_FLAGS", "")
+    env = dict(
+        os.environ,
+        JAX_ENABLE_X64="1",
+        JAX_PLATFORMS="cpu",
+        XLA_FLAGS=f"{flags} --xla_force_host_platform_device_count={devices}".strip(),
+    )
+    run = subprocess.run(
+        [sys.executable, __file__, str(inputs[0]), str(path)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert run.returncode == 0, run.stderr[-4000:]
+    return devices, dict(np.load(path)), inputs[1]
+
+
+def _close(sharded_value, reference):
+    # Same arithmetic, summed in another order: differences are a few ulps of O(1) values.
+    np.testing.assert_allclose(sharded_value, reference, rtol=0, atol=1e-12)
+
+
+def test_subprocess_sees_the_requested_devices_and_this_process_does_not(sharded):
+    devices, out, _ = sharded
+    assert int(out["device_count"]) == devices
+    assert jax.device_count() == 1
+
+
+@pytest.mark.parametrize(("sampling", "spin"), DISTRIBUTED)
+def test_inverse_split_over_rings_equals_one_device(sharded, sampling, spin):
+    devices, out, data = sharded
+    assert int(out[f"ndev_inv_{sampling}"]) == devices
+    _close(out[f"inv_{sampling}"], data[f"f_{sampling}"])
+
+
+@pytest.mark.parametrize(("sampling", "spin"), DISTRIBUTED)
+def test_forward_split_over_rings_equals_one_device_and_recovers_flm(sharded, sampling, spin):
+    devices, out, data = sharded
+    assert int(out[f"ndev_fwd_{sampling}"]) == devices
+    _close(out[f"fwd_{sampling}"], s2fft.forward(data[f"f_{sampling}"], L, spin, sampling))
+    _close(out[f"fwd_{sampling}"], data[f"flm_{sampling}"])  # exact quadrature
+
+
+def test_gradient_through_split_inverse_equals_one_device(sharded):
+    _, out, data = sharded
+    _close(out["grad"], jax.grad(_loss(lambda x: s2fft.inverse(x, L)))(data["grad_flm"]))
+
+
+def test_batch_transforms_equal_one_device(sharded):
+    devices, out, data = sharded
+    reference = s2fft.inverse(data["hp_flm"], LB, sampling="healpix", nside=NSIDE)
+    _close(out["batch_inv_healpix"], reference)
+    assert int(out["ndev_batch_inv_healpix"]) == devices
+    assert out["batch_fwd_real"].shape == (1, BATCH, LB, 2 * LB - 1)
+    _close(out["batch_fwd_real"][0], s2fft.forward(data["real_f"], LB, reality=True))
+    _close(out["batch_fwd_real"][0], data["real_flm"])
+
+
+def test_wigner_batch_equals_one_device_with_fewer_items_than_devices(sharded):
+    _, out, data = sharded
+    _close(out["wigner_inv"], s2fft.wigner.inverse(data["flmn"], LB, N))
+
+
+def test_one_device_mesh_gives_the_same_split_transforms():
+    mesh = core_sharding.mesh()
+    flm = random_flm(L, 1, seed=3)
+    f = sharding.inverse_distributed(flm, L, 1, "mwss", mesh=mesh)
+    _close(f, s2fft.inverse(flm, L, 1, "mwss"))
+    _close(sharding.forward_distributed(f, L, 1, "mwss", mesh=mesh), flm)
+
+
+def test_bad_input_raises_clear_errors():
+    mesh = core_sharding.mesh()
+    flm = random_flm(L, seed=0)
+    with pytest.raises(ValueError, match="cannot be split over rings"):
+        sharding.inverse_distributed(flm, L, sampling="healpix", mesh=mesh)
+    with pytest.raises(ValueError, match="needs a leading batch axis"):
+        sharding.inverse_batch(flm, L, mesh=mesh)
+    with pytest.raises(ValueError, match="is not an axis of the mesh"):
+        sharding.inverse_distributed(flm, L, mesh=mesh, axis_name="rings")
+    with pytest.raises(ValueError, match=r"flm has shape \(6, 13\)"):
+        sharding.inverse_distributed(flm[:6], L, mesh=mesh)
+    with pytest.raises(ValueError, match="NaN"):
+        sharding.forward_batch(np.full((2, L, 2 * L - 1), np.nan), L, mesh=mesh)
+    with pytest.raises(ValueError, match="spin"):
+        sharding.forward_distributed(np.zeros((L, 2 * L - 1)), L, spin=L, mesh=mesh)
+
+
+if __name__ == "__main__":
+    jax.config.update("jax_enable_x64", True)
+    _run_sharded(sys.argv[1], sys.argv[2])
