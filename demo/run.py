@@ -30,25 +30,41 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from demo import field, plots, spectrum_evidence, wavelets
+import physml.proxnest as pn
+from demo import denoiser, field, imaging, plots, scattering, spectrum_evidence, wavelets
 
 
 @dataclass(frozen=True)
 class Config:
     L: int = 64
-    N: int = 4
+    N: int = 3
     J_min: int = 2
+    n_emulated: int = 2
+    synthesis_steps: int = 60
+    rotations_per_field: int = 16
+    denoiser_noise: float = 0.5  # in units of the field's r.m.s.
+    denoiser_steps: int = 600
+    denoiser_width: int = 8
+    L_img: int = 16  # band-limit of the imaging problem (and of the denoiser)
+    img_sigma: float = 0.3  # noise std in units of the field's r.m.s.
+    img_cut_degrees: float = 12.0
+    img_missing: float = 0.2
+    n_live: int = 100
     seed: int = 0
     nuts_samples: int = 2000
     nuts_chains: int = 8
     progress: bool = True
 
 
-QUICK = Config(L=32, N=3, J_min=2, nuts_samples=1000, nuts_chains=6)
+QUICK = Config(
+    L=16, N=3, J_min=1, n_emulated=2, synthesis_steps=20, rotations_per_field=8,
+    denoiser_steps=150, nuts_samples=600, nuts_chains=4, L_img=8, n_live=50, img_sigma=0.5,
+)  # fmt: skip
 FULL = Config()
 
 
@@ -92,6 +108,107 @@ def plots_per_scale(path, fields, titles, bandlimits):
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def step_scattering(cfg: Config, key, state: dict, out: Path, summary: dict) -> None:
+    res = scattering.emulate(
+        key, state["flm"], state["twin"], cfg.L, N=cfg.N, J_min=cfg.J_min,
+        n_samples=cfg.n_emulated, steps=cfg.synthesis_steps, progress=cfg.progress,
+    )  # fmt: skip
+    summary["scattering"] = res["summary"]
+    state["emulated_flm"] = res["result"].flm
+    shown = [res["target_map"], res["twin_map"], *res["maps"][:4]]
+    titles = ["target (lognormal)", "Gaussian twin (same C_ℓ)"]
+    titles += [f"emulated #{i}" for i in range(len(shown) - 2)]
+    plots.maps(out / "emulated_fields.png", shown, titles, cfg.L)
+    ell = np.arange(cfg.L, dtype=float)
+    curves = {"target": res["cl_target"], "emulated (mean)": res["cl_emulated"].mean(0)}
+    plots.spectra(out / "emulated_spectra.png", ell, curves, "power spectra")
+    pdfs = {"target": res["target_map"], "emulated": res["maps"], "Gaussian twin": res["twin_map"]}
+    plots.histograms(out / "emulated_pdf.png", pdfs, "pixel PDF")
+
+
+def step_denoiser(cfg: Config, key, state: dict, out: Path, summary: dict) -> None:
+    from physml import s2fft
+
+    k_rot, k_train, k_test = jax.random.split(key, 3)
+    flm = state["emulated_flm"]
+    angles = jax.random.uniform(k_rot, (3, flm.shape[0], cfg.rotations_per_field), maxval=2 * np.pi)
+    angles = angles.at[1].set(jnp.arccos(1 - angles[1] / np.pi))  # uniform on SO(3)
+
+    def rotated(f, a, b, g):
+        return jax.vmap(lambda a, b, g: s2fft.rotate(f, cfg.L, a, b, g))(a, b, g)
+
+    train_flm = jax.vmap(rotated)(flm, *angles).reshape(-1, cfg.L, 2 * cfg.L - 1)
+    train_flm = truncate(train_flm, cfg.L, cfg.L_img)
+    maps = jax.vmap(lambda f: s2fft.inverse(f, cfg.L_img, reality=True))(train_flm)
+    scale = float(jnp.std(maps))
+    maps = maps / scale
+    model, history = denoiser.train(
+        k_train, maps, cfg.denoiser_noise, steps=cfg.denoiser_steps, width=cfg.denoiser_width,
+        progress=cfg.progress,
+    )  # fmt: skip
+    target_flm = truncate(state["flm"], cfg.L, cfg.L_img)
+    target = s2fft.inverse(target_flm, cfg.L_img, reality=True)[None] / scale
+    gain = denoiser.denoising_gain(model, target, cfg.denoiser_noise, k_test)
+    state["denoiser"], state["scale"], state["train_flm"] = model, scale, train_flm / scale
+    summary["denoiser"] = {
+        "training_maps": int(maps.shape[0]),
+        "noise_std_over_field_rms": cfg.denoiser_noise,
+        "loss_first_last": [history[0], float(np.mean(history[-20:]))],
+        "mse_gain_on_target_field": gain,
+    }
+
+
+def truncate(flm, L: int, L_out: int):
+    """Keep ℓ < L_out of (…, L, 2L−1) coefficients."""
+    return flm[..., :L_out, L - L_out : L + L_out - 1]
+
+
+def step_imaging(cfg: Config, key, state: dict, out: Path, summary: dict) -> None:
+    k_field, k_mask, k_wav, k_learned = jax.random.split(key, 4)
+    spec = field.FieldSpec(L=cfg.L)
+    held_out = truncate(field.lognormal_flm(k_field, spec), cfg.L, cfg.L_img) / state["scale"]
+    keep = imaging.galactic_mask(k_mask, cfg.L_img, cfg.img_cut_degrees, cfg.img_missing)
+    wavelet_prior = imaging.wavelet_prior(
+        cfg.L_img, N=min(cfg.N, 2), J_min=1, train_flm=state["train_flm"], eps_fraction=0.5
+    )
+    learned_prior = pn.DenoiserPrior.create(
+        imaging.HarmonicDenoiser(state["denoiser"], cfg.L_img),
+        cfg.denoiser_noise,
+        (cfg.L_img**2,),
+    )
+    runs = {}
+    for name, prior, k, kw in (
+        ("wavelet sparsity", wavelet_prior, k_wav, {}),
+        ("learned (DISCO denoiser)", learned_prior, k_learned,
+         {"lambda_prior": cfg.denoiser_noise**2}),
+    ):  # fmt: skip
+        runs[name] = imaging.reconstruct(
+            k, held_out, keep, cfg.img_sigma, prior, n_live=cfg.n_live, progress=cfg.progress,
+            **kw,
+        )  # fmt: skip
+    summary["imaging"] = {
+        "L": cfg.L_img,
+        "observed_fraction": float(keep.mean()),
+        "noise_sigma": cfg.img_sigma,
+        **{
+            name: {k: r[k] for k in ("ln_z", "sigma_ln_z", "information", "n_iter", "snr_db")}
+            for name, r in runs.items()
+        },
+    }
+    first = next(iter(runs.values()))
+    fields = [first["truth"], np.where(keep, first["dirty"], np.nan)]
+    titles = ["truth (held out)", "data (masked, noisy)"]
+    for name, r in runs.items():
+        fields += [r["posterior_mean"], r["posterior_std"]]
+        titles += [f"posterior mean: {name}", f"posterior std: {name}"]
+    plots.maps(out / "imaging.png", fields, titles, cfg.L_img, shared=False, cols=2)
+    names = list(runs)
+    plots.bars(
+        out / "imaging_evidence.png", names, [runs[n]["ln_z"] for n in names],
+        [runs[n]["sigma_ln_z"] for n in names], "ln Z of the two priors (proxnest)",
+    )  # fmt: skip
 
 
 def step_evidence(cfg: Config, key, state: dict, out: Path, summary: dict) -> None:
@@ -161,6 +278,43 @@ def format_summary(summary: dict) -> str:
         lines.append(
             f"round trips: harmonic {harm:.1e}, wavelet {wav:.1e} (L_j = {w['bandlimits']})"
         )
+    sc = summary.get("scattering")
+    if sc:
+        d, mo = sc["statistics_distance"], sc["moments"]
+        emu = mo["emulated"]
+        lines.append(
+            f"scattering: {sc['n_statistics']} statistics; distance to target: emulated "
+            f"{d['emulated']:.2e}, Gaussian twin {d['Gaussian twin']:.2e}"
+        )
+        lines.append(
+            f"  skewness target {mo['target']['skewness']:.2f} | emulated "
+            + ", ".join(f"{m['skewness']:.2f}" for m in emu)
+            + f" | Gaussian twin {mo['Gaussian twin']['skewness']:.2f}"
+        )
+        lines.append(
+            f"  kurtosis target {mo['target']['kurtosis']:.2f} | emulated "
+            + ", ".join(f"{m['kurtosis']:.2f}" for m in emu)
+            + f" | Gaussian twin {mo['Gaussian twin']['kurtosis']:.2f}"
+        )
+        worst = max(abs(b["relative_error"]) for b in sc["max_power_error_per_band"])
+        lines.append(f"  worst band-power error of the emulated mean spectrum: {worst:.1%}")
+    dn = summary.get("denoiser")
+    if dn:
+        lines.append(
+            f"DISCO denoiser: {dn['training_maps']} training maps, MSE gain on the target "
+            f"field {dn['mse_gain_on_target_field']:.2f}×"
+        )
+    im = summary.get("imaging")
+    if im:
+        lines.append(
+            f"imaging L={im['L']} ({im['observed_fraction']:.0%} observed, σ={im['noise_sigma']}):"
+            " ln Z ± σ | SNR of posterior mean"
+        )
+        for name in ("wavelet sparsity", "learned (DISCO denoiser)"):
+            r = im[name]
+            lines.append(
+                f"  {name:28s} {r['ln_z']:10.2f} ± {r['sigma_ln_z']:.2f} | {r['snr_db']:.1f} dB"
+            )
     e = summary.get("evidence")
     if e:
         lines.append("spectrum models: ln Z harmonic ± σ | grid quadrature | ln B(first/this)")
@@ -185,7 +339,8 @@ def main(argv=None) -> dict:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
     summary: dict = {"config": asdict(cfg), "timings": {}}
-    keys = dict(zip(["field", "evidence"], jax.random.split(jax.random.key(cfg.seed), 2)))
+    names = ["field", "scattering", "denoiser", "imaging", "evidence"]
+    keys = dict(zip(names, jax.random.split(jax.random.key(cfg.seed), len(names))))
 
     def timed(name, fn, *a):
         print(f"[{name}] ...", flush=True)
@@ -196,6 +351,9 @@ def main(argv=None) -> dict:
 
     state = timed("0 field", step_field, cfg, keys["field"], out, summary)
     timed("1 wavelets", step_wavelets, cfg, state, out, summary)
+    timed("2 scattering", step_scattering, cfg, keys["scattering"], state, out, summary)
+    timed("3 denoiser", step_denoiser, cfg, keys["denoiser"], state, out, summary)
+    timed("4 imaging", step_imaging, cfg, keys["imaging"], state, out, summary)
     timed("5 evidence", step_evidence, cfg, keys["evidence"], state, out, summary)
 
     (out / "summary.json").write_text(json.dumps(summary, indent=2, default=float))
