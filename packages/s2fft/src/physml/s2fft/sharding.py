@@ -3,15 +3,15 @@
 Two ways to use several devices (all with :mod:`physml.core.sharding` and
 :func:`jax.shard_map`; results equal the single-device transforms to rounding):
 
-Batch of maps — :func:`forward_batch`, :func:`inverse_batch`, :func:`wigner_forward_batch`,
-:func:`wigner_inverse_batch`
-    The leading batch axis is split over the devices; each device transforms its block with
-    the ordinary transform, any method (``"jax"``, ``"precompute"``).  No communication.
+*Batch of maps* (:func:`forward_batch`, :func:`inverse_batch`, :func:`wigner_forward_batch`,
+:func:`wigner_inverse_batch`): the leading batch axis is split over the devices; each device
+transforms its block with the ordinary transform, any method (``"jax"``, ``"precompute"``).
+No communication.
 
-One large map — :func:`forward_distributed`, :func:`inverse_distributed` (MW, MWSS, DH, GL)
-    Split over the θ rings.  Both stages of a transform are local per ring — the ring FFT
-    along φ and the ℓ-streamed Wigner-d recursion, which is vectorised over colatitudes —
-    so each device runs the recursion only for its own rings (work and recursion memory / D):
+*One large map* (:func:`forward_distributed`, :func:`inverse_distributed`; MW, MWSS, DH, GL):
+split over the θ rings.  Both stages of a transform are local per ring — the ring FFT
+along φ and the ℓ-streamed Wigner-d recursion, which is vectorised over colatitudes —
+so each device runs the recursion only for its own rings (work and recursion memory / D)::
 
     inverse:  G_m(θ_t) = Σ_ℓ (−1)^s sqrt((2ℓ+1)/4π) d^ℓ_{m,−s}(θ_t) f_ℓm   (local rings t)
               f(θ_t, ·) = FFT⁻¹_φ G(θ_t)                                    (local rings t)
@@ -20,9 +20,9 @@ One large map — :func:`forward_distributed`, :func:`inverse_distributed` (MW, 
               f_ℓm = Σ_j d^ℓ_{m,−s}(θ_j) H_j (−1)^s sqrt((2ℓ+1)/4π)  (partial sums over
               local rings j, combined by a reduce-scatter that leaves f_ℓm split over m)
 
-    The coefficients (L × (2L−1), the size of one map) are replicated for the inverse and
-    returned split over m by the forward.  HEALPix rings have different lengths and are not
-    split; use the batch functions for HEALPix.
+The coefficients (L × (2L−1), the size of one map) are replicated for the inverse and
+returned split over m by the forward.  HEALPix rings have different lengths and are not
+split; use the batch functions for HEALPix.
 
 Ring counts need not divide the number of devices: padded rings have zero signal (forward)
 or are dropped (inverse).  Derivatives of the distributed transforms differentiate through the
@@ -205,7 +205,7 @@ def wigner_forward_batch(
     mesh: Mesh,
     axis_name: str | None = None,
 ) -> jax.Array:
-    """:func:`physml.s2fft.wigner.forward` of a batch (B…, 2N−1, *f_shape) split over ``mesh``.
+    """:func:`physml.s2fft.wigner.forward` of a batch ``(B…, 2N−1, *f_shape)`` over ``mesh``.
 
     Returns (B…, 2N−1, L, 2L−1).
     """

@@ -3,7 +3,7 @@
 Public API
 ----------
 filters, Filters, FAMILIES        wavelet/scaling kernels (scale-discretised, needlet, spline)
-admissibility                     the resolution of identity Σ_j |Ψ^j|² + |Φ|² per ℓ
+admissibility                     the resolution of identity Σ_j abs(Ψ^j)² + abs(Φ)² per ℓ
 analysis, synthesis               wavelet transform of a sampled signal and its exact inverse
 flm_to_analysis, synthesis_to_flm the same from/to harmonic coefficients
 analysis_adjoint, synthesis_adjoint   exact adjoints
