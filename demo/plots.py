@@ -29,15 +29,21 @@ def _mollweide(ax, f: np.ndarray, L: int, title: str, vmin=None, vmax=None, cmap
     return mesh
 
 
-def maps(path: Path, fields: list[np.ndarray], titles: list[str], L: int, shared=True, cols=3):
-    """A grid of Mollweide maps with one colour bar per map (shared limits if ``shared``)."""
-    rows = -(-len(fields) // cols)
+def maps(path: Path, fields, titles, L, shared=True, cols=3, cmaps="magma"):
+    """A grid of Mollweide maps with one colour bar each (shared limits if ``shared``).
+
+    ``L`` and ``cmaps`` are one value for every map or one per map (multiresolution scales).
+    """
+    n = len(fields)
+    bandlimits = [L] * n if isinstance(L, int) else list(L)
+    cmaps = [cmaps] * n if isinstance(cmaps, str) else list(cmaps)
+    rows = -(-n // cols)
     fig = plt.figure(figsize=(4.2 * cols, 2.5 * rows))
     lo = min(float(np.min(f)) for f in fields) if shared else None
     hi = max(float(np.max(f)) for f in fields) if shared else None
     for i, (f, title) in enumerate(zip(fields, titles)):
         ax = fig.add_subplot(rows, cols, i + 1, projection="mollweide")
-        mesh = _mollweide(ax, f, L, title, lo, hi)
+        mesh = _mollweide(ax, f, bandlimits[i], title, lo, hi, cmap=cmaps[i])
         fig.colorbar(mesh, ax=ax, orientation="horizontal", fraction=0.05, pad=0.04)
     fig.tight_layout()
     fig.savefig(path, dpi=110)

@@ -92,22 +92,8 @@ def step_wavelets(cfg: Config, state: dict, out: Path, summary: dict) -> None:
     for L_j, w in zip(res["bandlimits"], res["coefficients"].wavelet):
         fields.append(np.asarray(w)[0])
         titles.append(f"wavelet scale L_j={L_j}, γ=0")
-    plots_per_scale(out / "wavelets.png", fields, titles, [cfg.L, *res["bandlimits"]])
-
-
-def plots_per_scale(path, fields, titles, bandlimits):
-    import matplotlib.pyplot as plt
-
-    cols = 3
-    rows = -(-len(fields) // cols)
-    fig = plt.figure(figsize=(4.2 * cols, 2.5 * rows))
-    for i, (f, title, L) in enumerate(zip(fields, titles, bandlimits)):
-        ax = fig.add_subplot(rows, cols, i + 1, projection="mollweide")
-        mesh = plots._mollweide(ax, f, L, title, cmap="RdBu_r" if i else "magma")
-        fig.colorbar(mesh, ax=ax, orientation="horizontal", fraction=0.05, pad=0.04)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    cmaps = ["magma"] + ["RdBu_r"] * (len(fields) - 1)
+    plots.maps(out / "wavelets.png", fields, titles, [cfg.L, *res["bandlimits"]], False, 3, cmaps)
 
 
 def step_scattering(cfg: Config, key, state: dict, out: Path, summary: dict) -> None:
