@@ -51,20 +51,34 @@ def _benchmarks() -> list[str]:
     return sorted(p.parent.name for p in BENCH_DIR.glob("*/run.py"))
 
 
-def _sibling_closure(name: str) -> list[str]:
-    """The package and every physml sibling it declares, transitively (declared deps only)."""
+def _sibling_closure(name: str, extra: str | None = None) -> list[str]:
+    """The package and every physml sibling it declares, transitively (declared deps only).
+
+    With ``extra``, the siblings named in that optional-dependency group of ``name`` itself
+    (e.g. a ``test`` extra that needs ``physml-s2wav`` for an optional ``sphere`` feature)
+    are included too; siblings are not on PyPI, so they must be installed from their folders.
+    """
     seen: list[str] = []
+    meta = _package_meta(name)
     todo = [name]
+    if extra:
+        todo += _sibling_names(meta.get("optional-dependencies", {}).get(extra, []))
     while todo:
         current = todo.pop()
         if current in seen:
             continue
         seen.append(current)
-        for requirement in _package_meta(current).get("dependencies", []):
-            match = re.match(r"physml-([a-z0-9]+)", requirement.strip())
-            if match:
-                todo.append(match.group(1))
+        todo += _sibling_names(_package_meta(current).get("dependencies", []))
     return seen
+
+
+def _sibling_names(requirements: list[str]) -> list[str]:
+    names = []
+    for requirement in requirements:
+        match = re.match(r"physml-([a-z0-9]+)", requirement.strip())
+        if match:
+            names.append(match.group(1))
+    return names
 
 
 def _install_packages(session: nox.Session, names: list[str], extra: str | None) -> None:
@@ -83,7 +97,7 @@ def _install_packages(session: nox.Session, names: list[str], extra: str | None)
 @nox.parametrize("package", _packages())
 def tests(session: nox.Session, package: str) -> None:
     """Run one package's unit tests in a venv that holds only that package."""
-    siblings = [name for name in _sibling_closure(package) if name != package]
+    siblings = [name for name in _sibling_closure(package, "test") if name != package]
     session.install(*_root_group("test"))
     _install_packages(session, siblings, extra=None)
     _install_packages(session, [package], extra="test")
@@ -95,7 +109,7 @@ def tests(session: nox.Session, package: str) -> None:
 @nox.parametrize("package", _packages())
 def slow(session: nox.Session, package: str) -> None:
     """Run one package's slow tests (large band-limits)."""
-    siblings = [name for name in _sibling_closure(package) if name != package]
+    siblings = [name for name in _sibling_closure(package, "test") if name != package]
     session.install(*_root_group("test"))
     _install_packages(session, siblings, extra=None)
     _install_packages(session, [package], extra="test")
