@@ -129,18 +129,6 @@ def test_unequal_chain_lengths_are_weighted_by_their_samples():
     np.testing.assert_allclose(-r.ln_inv_z_chains, per_chain, atol=1e-12)
 
 
-def test_variance_and_kurtosis_follow_their_definitions():
-    problem = testing.gaussian_gaussian_prior(KEY, 2, nchains=8, nsamples=50)
-    target = _exact_target(problem, 0.7)
-    r = ph.ln_evidence(ph.Chains.from_arrays(problem.samples, problem.ln_posterior), target)
-    rho_i = np.exp(r.ln_inv_z_chains)
-    rho = rho_i.mean()
-    var = np.sum((rho_i - rho) ** 2) / 8 / 7
-    assert r.sigma_ln_z == pytest.approx(np.sqrt(var) / rho, rel=1e-10)
-    assert r.ln_z == pytest.approx(-np.log(rho) - 0.5 * var / rho**2, abs=1e-12)
-    assert r.kurtosis == pytest.approx(stats.kurtosis(rho_i, fisher=False), rel=1e-10)
-
-
 def test_bayes_factor_propagates_errors():
     a = testing.gaussian_gaussian_prior(KEY, 2, prior_sigma=2.0, nchains=6, nsamples=300)
     b = testing.gaussian_gaussian_prior(KEY, 2, prior_sigma=10.0, nchains=6, nsamples=300)
@@ -166,7 +154,7 @@ def test_evidence_input_errors():
     one = ph.Chains.from_arrays(problem.samples[:1], problem.ln_posterior[:1])
     with pytest.raises(ValueError, match="need at least 2 inference chains"):
         ph.ln_evidence(one, _exact_target(problem, 0.7))
-    with pytest.raises(ValueError, match="need at least 3 chains"):
+    with pytest.raises(ValueError, match="need at least 3 chains.*nblocks="):
         ph.estimate_evidence(problem.samples, problem.ln_posterior, key=KEY, progress=False)
     with pytest.raises(ValueError, match="model='maf' is not one of"):
         ph.estimate_evidence(problem.samples, problem.ln_posterior, key=KEY, model="maf")

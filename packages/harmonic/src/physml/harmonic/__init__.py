@@ -15,7 +15,7 @@ with ``samples [nchains, nsamples, d]`` and ``ln_posterior = ln L + ln π`` of s
 problems in :mod:`physml.harmonic.testing`.
 """
 
-from physml.harmonic import diagnostics, io, testing
+from physml.harmonic import diagnostics, io, support, testing
 from physml.harmonic.chains import Chains, remove_burn_in, split_by_chains, split_into_blocks
 from physml.harmonic.classical import FittedGaussianMixture, GaussianMixture
 from physml.harmonic.evidence import BayesFactor, EvidenceResult, ln_bayes_factor, ln_evidence
@@ -49,5 +49,6 @@ __all__ = [
     "savage_dickey",
     "split_by_chains",
     "split_into_blocks",
+    "support",
     "testing",
 ]

@@ -215,8 +215,8 @@ def split_by_chains(chains: Chains, *, key: jax.Array, train_fraction: float = 0
     if n < 3:
         raise ValueError(
             f"need at least 3 chains to split into training and inference sets (>= 2 inference "
-            f"chains for a variance estimate), got nchains={n}; use split_into_blocks on long "
-            "chains first"
+            f"chains for a variance estimate), got nchains={n}; split long chains into blocks "
+            "first (nblocks= in estimate_evidence, or split_into_blocks)"
         )
     perm = numpy_rng(key).permutation(n)
     return chains.select(np.sort(perm[:ntrain])), chains.select(np.sort(perm[ntrain:]))

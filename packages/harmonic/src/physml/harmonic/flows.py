@@ -29,6 +29,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import nnx
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from physml.harmonic import _couplings
 from physml.harmonic._random import key_data, numpy_rng
@@ -64,6 +65,21 @@ def _coupling_masks(d: int, n_layers: int, seed: int = 0) -> tuple[tuple[int, ..
     return tuple(masks)
 
 
+def _picks(masks: tuple[tuple[int, ...], ...]) -> np.ndarray:
+    """One-hot ``[n_layers, n_t, d]``: row t of layer k selects its t-th transformed coordinate.
+
+    ``n_t = max_k Σ mask_k`` (⌈d/2⌉); a layer transforming fewer coordinates has zero rows.
+    ``x @ pick.T`` gathers and ``y_t @ pick`` scatters exactly (products with 0 and 1).
+    """
+    masks = np.asarray(masks)
+    n_t = int(masks.sum(1).max())
+    out = np.zeros((len(masks), n_t, masks.shape[1]))
+    for k, mask in enumerate(masks):
+        idx = np.flatnonzero(mask)
+        out[k, np.arange(len(idx)), idx] = 1.0
+    return out
+
+
 class _MLP(nnx.Module):
     def __init__(self, d_in, d_out, hidden, n_hidden, *, rngs, dtype):
         sizes = [d_in] + [hidden] * n_hidden
@@ -94,23 +110,27 @@ class CouplingFlow(nnx.Module):
 
     The conditioners of all layers are stacked along a leading axis (``nnx.vmap``) and the
     layers applied with ``jax.lax.scan``, so compile time does not grow with ``n_layers``.
+    A conditioner outputs parameters for the ⌈d/2⌉ coordinates its layer transforms only
+    (half the width of the largest matrix and of the spline work of a full-width output).
     """
 
     def __init__(self, d, *, kind, n_layers, hidden, n_hidden, n_bins, bound, rngs, dtype):
         self.d, self.kind, self.bound, self.dtype = d, kind, float(bound), dtype
         self.n_out = 2 if kind == "realnvp" else 3 * n_bins - 1
         self.masks = _coupling_masks(d, n_layers)
+        self.n_t = int(max(sum(m) for m in self.masks))
 
         @nnx.split_rngs(splits=n_layers)
         @nnx.vmap(in_axes=(0,), out_axes=0)
         def make(r):
-            return _MLP(d, d * self.n_out, hidden, n_hidden, rngs=r, dtype=dtype)
+            return _MLP(d, self.n_t * self.n_out, hidden, n_hidden, rngs=r, dtype=dtype)
 
         self.nets = make(rngs)
 
     def _scan(self, x, inverse):
         graphdef, state = nnx.split(self.nets)
         masks = jnp.asarray(self.masks, dtype=x.dtype)
+        picks = jnp.asarray(_picks(self.masks), dtype=x.dtype)
         if self.kind == "realnvp":
             fn = _couplings.affine_inverse if inverse else _couplings.affine_forward
         else:
@@ -121,13 +141,15 @@ class CouplingFlow(nnx.Module):
 
         def layer(carry, inputs):
             x, logdet = carry
-            params, mask = inputs
-            raw = nnx.merge(graphdef, params)(x * (1.0 - mask)).reshape(*x.shape, self.n_out)
-            y, ld = fn(x, raw)
-            return (mask * y + (1.0 - mask) * x, logdet + jnp.sum(mask * ld, -1)), None
+            params, mask, pick = inputs
+            kept = x * (1.0 - mask)
+            raw = nnx.merge(graphdef, params)(kept).reshape(*x.shape[:-1], self.n_t, self.n_out)
+            valid = jnp.sum(pick, -1)  # 0 for the padding rows of a layer with fewer coordinates
+            y, ld = fn(x @ pick.T, raw)
+            return (kept + (valid * y) @ pick, logdet + jnp.sum(valid * ld, -1)), None
 
         init = (x, jnp.zeros(x.shape[:-1], x.dtype))
-        (x, logdet), _ = jax.lax.scan(layer, init, (state, masks), reverse=inverse)
+        (x, logdet), _ = jax.lax.scan(layer, init, (state, masks, picks), reverse=inverse)
         return x, logdet
 
     def forward(self, u):
@@ -298,6 +320,7 @@ class _FlowConfig:
         min_delta: float = 1e-3,
         progress: bool = True,
         init: FittedFlow | None = None,
+        mesh: Mesh | None = None,
     ) -> FittedFlow:
         """Fit by maximum likelihood on ``samples [n, d]`` (or the valid samples of a Chains).
 
@@ -306,7 +329,10 @@ class _FlowConfig:
         ``min_delta`` nats per sample, and the parameters with the lowest validation loss are
         kept. Set ``progress=False`` to hide the progress bar. Pass a previous result (e.g.
         one saved with :func:`physml.harmonic.io.save` and loaded again) as ``init`` to resume
-        training from its parameters and whitening.
+        training from its parameters and whitening. With a ``mesh``
+        (:class:`jax.sharding.Mesh`), training is data parallel over its first axis: each
+        minibatch is split over the devices, the parameters are replicated and XLA all-reduces
+        the gradients; the batch size is rounded up to a multiple of the device count.
         """
         x = _training_samples(samples)
         n, d = x.shape
@@ -341,8 +367,11 @@ class _FlowConfig:
             patience=patience,
             min_delta=min_delta,
             progress=progress,
+            mesh=mesh,
         )
-        shift, chol = jax.device_put((shift, chol))
+        # with a mesh the parameters come back replicated on it: keep the whitening beside them
+        where = None if mesh is None else NamedSharding(mesh, PartitionSpec())
+        shift, chol = jax.device_put((shift, chol), where)
         return FittedFlow(self, graphdef, params, shift, chol, history)
 
 

@@ -6,6 +6,7 @@ import dataclasses
 import functools
 
 import jax
+from jax.sharding import Mesh
 
 from physml.harmonic._random import key_data, numpy_rng
 from physml.harmonic._validation import check_positive_int, check_temperature
@@ -13,6 +14,7 @@ from physml.harmonic.chains import Chains, remove_burn_in, split_by_chains, spli
 from physml.harmonic.classical import GaussianMixture
 from physml.harmonic.evidence import EvidenceResult, ln_evidence
 from physml.harmonic.flows import RealNVPFlow, RQSplineFlow
+from physml.harmonic.support import support_corrected, target_mass_in_support
 
 __all__ = ["MODELS", "estimate_evidence", "get_model"]
 
@@ -47,6 +49,9 @@ def estimate_evidence(
     nblocks: int | None = None,
     train_fraction: float = 0.5,
     progress: bool = True,
+    mesh: Mesh | None = None,
+    ln_posterior_fn=None,
+    n_support_draws: int = 100_000,
     **fit_kwargs,
 ) -> EvidenceResult:
     """Estimate ``ln Z`` from posterior samples with the learned harmonic mean.
@@ -78,6 +83,14 @@ def estimate_evidence(
         Fraction of chains used to fit the target.
     progress : bool
         Show the training progress bar.
+    mesh : jax.sharding.Mesh, optional
+        Spread the work over the mesh's devices: the flow trains data parallel (minibatches
+        split, parameters replicated, gradients all-reduced) and the evidence is accumulated
+        with the inference chains split over the devices.
+    ln_posterior_fn : callable, optional
+        ``θ [n, d] -> ln L + ln π [n]`` (``-inf`` outside the prior's support). For bounded
+        priors: ``n_support_draws`` draws from the target measure its mass ``m`` on the
+        support, and ``ln Z`` is corrected by ``ln m`` (:mod:`physml.harmonic.support`).
     **fit_kwargs
         Passed to the model's ``fit`` (``epochs``, ``learning_rate``, ``patience`` …).
 
@@ -94,8 +107,21 @@ def estimate_evidence(
     if nblocks is not None:
         chains = split_into_blocks(chains, check_positive_int("nblocks", nblocks))
     rng = numpy_rng(key)
-    k_split, k_fit = key_data(rng), key_data(rng)
+    k_split, k_fit, k_support = key_data(rng), key_data(rng), key_data(rng)
     train, infer = split_by_chains(chains, key=k_split, train_fraction=train_fraction)
+    if mesh is not None:
+        fit_kwargs["mesh"] = mesh
     fitted = fitter.fit(train, key=k_fit, progress=progress, **fit_kwargs)
-    result = ln_evidence(infer, functools.partial(fitted.log_prob, temperature=temperature))
+    target = functools.partial(fitted.log_prob, temperature=temperature)
+    result = ln_evidence(infer, target, mesh=mesh)
+    if ln_posterior_fn is not None:
+        n_support_draws = check_positive_int("n_support_draws", n_support_draws)
+        mass = target_mass_in_support(
+            fitted,
+            ln_posterior_fn,
+            key=jax.random.wrap_key_data(k_support),
+            temperature=temperature,
+            n=n_support_draws,
+        )
+        result = support_corrected(result, mass, n_support_draws)
     return dataclasses.replace(result, model=fitted, temperature=temperature)
