@@ -18,14 +18,14 @@ import s2scat
 from s2scat.operators.spherical import make_flm_real
 
 
-def _timed(fn, *args, repeat=3):
+def _timed(fn, *args, repeat=20):
     jax.block_until_ready(fn(*args))  # compile
     times = []
     for _ in range(repeat):
         t = time.perf_counter()
         jax.block_until_ready(fn(*args))
         times.append(time.perf_counter() - t)
-    return float(np.median(times))
+    return float(np.median(times)), float(np.min(times))
 
 
 def main(path_in, path_out):
@@ -46,13 +46,13 @@ def main(path_in, path_out):
     t = time.perf_counter()
     target = jax.block_until_ready(jstats(xlm))
     t_compile = time.perf_counter() - t
-    t_stats = _timed(jstats, xlm)
+    t_stats, min_stats = _timed(jstats, xlm)
     rotated = jstats(xlm_rot)
 
     def loss(x):
         return s2scat.optimisation.l2_covariance_loss(stats(x), target)
 
-    t_grad = _timed(jax.jit(jax.value_and_grad(loss)), xlm)
+    t_grad, min_grad = _timed(jax.jit(jax.value_and_grad(loss)), xlm)
     generator = s2scat.build_generator(xlm, L, N, J_min, True, False, True, None)
     t = time.perf_counter()
     jax.block_until_ready(generator(jax.random.PRNGKey(0), 1, niter, 1e-2))
@@ -65,9 +65,12 @@ def main(path_in, path_out):
         t_compile=t_compile,
         t_stats=t_stats,
         t_grad=t_grad,
+        min_stats=min_stats,
+        min_grad=min_grad,
         t_synth=t_synth,
         niter=niter,
         jax_version=jax.__version__,
+        s2scat_version=getattr(s2scat, "__version__", "0.0.3"),
     )
     np.savez(path_out, **out)
 

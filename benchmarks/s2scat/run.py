@@ -68,7 +68,9 @@ def band_errors(cl, cl_target, width=8):
     return float(np.max(errs)), [float(e) for e in errs]
 
 
-def timed(fn, *args, repeat=3):
+def timed(fn, *args, repeat=20):
+    """(compile + first call, median, minimum) wall seconds; the minimum is the least
+    disturbed by other jobs on a shared machine."""
     t = time.perf_counter()
     jax.block_until_ready(fn(*args))
     compile_and_first = time.perf_counter() - t
@@ -77,7 +79,7 @@ def timed(fn, *args, repeat=3):
         t = time.perf_counter()
         jax.block_until_ready(fn(*args))
         times.append(time.perf_counter() - t)
-    return compile_and_first, float(np.median(times))
+    return compile_and_first, float(np.median(times)), float(np.min(times))
 
 
 def stats_and_grad(op, norm):
@@ -90,22 +92,79 @@ def stats_and_grad(op, norm):
 
 def bench_speed(flm, op, norm):
     evaluate = jax.jit(lambda x: sc.flm_to_scattering_covariance(x, op, norm))
-    c1, t_stats = timed(evaluate, flm)
-    c2, t_grad = timed(stats_and_grad(op, norm), flm)
-    return {"compile_stats": c1, "t_stats": t_stats, "compile_grad": c2, "t_grad": t_grad}
+    c1, t_stats, min_stats = timed(evaluate, flm)
+    c2, t_grad, min_grad = timed(stats_and_grad(op, norm), flm)
+    return {
+        "compile_stats": c1,
+        "t_stats": t_stats,
+        "min_stats": min_stats,
+        "compile_grad": c2,
+        "t_grad": t_grad,
+        "min_grad": min_grad,
+    }
 
 
-def bench_memory(L, key, multiresolution):
+def bench_memory(L, key, method):
+    """XLA buffer sizes of one compiled statistics + gradient evaluation (+ kernel bytes)."""
     flm, _ = lognormal_target(key, L)
-    op = sc.make_scattering(L, J_min=2, multiresolution=multiresolution)
+    op = sc.make_scattering(L, J_min=2, method=method)
     norm = sc.raw_s2(flm, op)
     compiled = stats_and_grad(op, norm).lower(flm).compile()
     mem = compiled.memory_analysis()
     total = mem.temp_size_in_bytes + mem.argument_size_in_bytes + mem.output_size_in_bytes
-    return {"L": L, "multiresolution": multiresolution, "peak_bytes": int(total)}
+    return {
+        "L": L,
+        "method": method,
+        "program_bytes": int(total),
+        "temp_bytes": int(mem.temp_size_in_bytes),
+        "constant_bytes": int(getattr(mem, "generated_code_size_in_bytes", 0)),
+        "kernel_bytes": op.kernel_nbytes,
+    }
 
 
-def compare_reference(python, flm, rot, L, J_min, niter, ours, ours_rot, norm):
+def bench_compile(key, sizes, J_min):
+    """Compile time of the statistics and of statistics + gradient vs the number of scales."""
+    rows = []
+    for L in sizes:
+        flm, _ = lognormal_target(key, L)
+        for method, multires in (("precompute", True), ("jax", True), ("jax", False)):
+            op = sc.make_scattering(L, J_min=J_min, method=method, multiresolution=multires)
+            norm = sc.raw_s2(flm, op)
+            stats = jax.jit(
+                lambda x, op=op, norm=norm: sc.flm_to_scattering_covariance(x, op, norm)
+            )
+            row = {"L": L, "scales": op.n_scales, "method": method, "multiresolution": multires}
+            for name, fn in (
+                ("compile_stats_s", stats),
+                ("compile_grad_s", stats_and_grad(op, norm)),
+            ):
+                t = time.perf_counter()
+                fn.lower(flm).compile()
+                row[name] = time.perf_counter() - t
+            rows.append(row)
+            print("compile", row, flush=True)
+    return rows
+
+
+def environment():
+    import platform
+
+    import physml.core
+
+    return {
+        "jax": jax.__version__,
+        "numpy": np.__version__,
+        "physml.s2scat": sc.__version__,
+        "physml.core": physml.core.__version__,
+        "python": platform.python_version(),
+        "cpu_count": os.cpu_count(),
+        "affinity": len(os.sched_getaffinity(0)),
+        "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
+        "loadavg_start": os.getloadavg(),
+    }
+
+
+def compare_reference(python, flm, rot, L, J_min, niter):
     with tempfile.TemporaryDirectory() as tmp:
         fin, fout = os.path.join(tmp, "in.npz"), os.path.join(tmp, "out.npz")
         np.savez(
@@ -155,117 +214,117 @@ def main():
     parser.add_argument("--J-min", type=int, default=2)
     parser.add_argument("--steps", type=int, default=150)
     parser.add_argument("--samples", type=int, default=2)
+    parser.add_argument("--nonlinearity", default="square", help="envelope used in synthesis")
     parser.add_argument("--reference-iters", type=int, default=10)
     parser.add_argument("--reference", default="/tmp/venv-s2scat-ref/bin/python")
     parser.add_argument("--memory-L", type=int, default=128)
+    parser.add_argument("--compile-L", default="32,64,128", help="band-limits of the compile run")
     parser.add_argument(
-        "--skip", default="", help="comma list of: synthesis,reference,memory,compile"
+        "--skip", default="", help="comma list of: synthesis,reference,memory,compile,rotation"
     )
-    parser.add_argument("--speed", default="pt,jt,jf", help="pt,jt,jf: precompute/jax, multires")
+    parser.add_argument("--speed", default="pt,jt", help="pt,jt,jf: precompute/jax, multires")
     parser.add_argument("--out", default=str(HERE / "results.json"))
     args = parser.parse_args()
     skip = set(args.skip.split(",")) - {""}
     L, J_min = args.L, args.J_min
     key = jax.random.key(2024)
     flm, target = lognormal_target(key, L)
-    results = {"L": L, "J_min": J_min, "device": str(jax.devices()[0]), "jax": jax.__version__}
-    op = sc.make_scattering(L, J_min=J_min, method="precompute")
+    results = {"L": L, "J_min": J_min, "device": str(jax.devices()[0]), "env": environment()}
+    # s2scat's statistics use the modulus: compare like with like (speed is the same for both).
+    op = sc.make_scattering(L, J_min=J_min, method="precompute", nonlinearity="modulus")
     norm = sc.raw_s2(flm, op)
     results["speed"] = {}
     configs = {"pt": ("precompute", True), "jt": ("jax", True), "jf": ("jax", False)}
     for method, multires in (configs[c] for c in args.speed.split(",") if c):
         o = sc.make_scattering(L, J_min=J_min, multiresolution=multires, method=method)
         name = f"method={method},multiresolution={multires}"
-        results["speed"][name] = bench_speed(flm, o, norm)
+        results["speed"][name] = dict(bench_speed(flm, o, norm), kernel_bytes=o.kernel_nbytes)
         print("speed", name, results["speed"][name], flush=True)
-    # Rotation invariance (exact rotation of the band-limited target).
-    rot = s2.rotate(flm, L, 0.7, 1.1, -2.3)
-    ours = sc.flm_to_scattering_covariance(flm, op, norm)
-    ours_rot = sc.flm_to_scattering_covariance(rot, op, norm)
-    results["rotation_error"] = {
-        name: rel(getattr(ours, name), getattr(ours_rot, name)) for name in ("s1", "s2", "s3", "s4")
-    }
-    print("rotation", results["rotation_error"], flush=True)
-    if "compile" not in skip:
-        rows = []
-        for Lc, jm in ((32, 3), (32, 0)):
-            f_c, _ = lognormal_target(key, Lc)
-            for multires in (True, False):
-                o = sc.make_scattering(Lc, J_min=jm, multiresolution=multires)
-                fn = jax.jit(lambda x, o=o: sc.flm_to_scattering_covariance(x, o).vector())
-                t = time.perf_counter()
-                fn.lower(f_c).compile()
-                rows.append(
-                    {
-                        "L": Lc,
-                        "J_min": jm,
-                        "scales": o.n_scales,
-                        "multiresolution": multires,
-                        "compile_s": time.perf_counter() - t,
-                    }
-                )
-                print("compile", rows[-1], flush=True)
-        results["compile"] = rows
-    if "synthesis" not in skip:
-        t = time.perf_counter()
-        out = sc.synthesise(
-            target,
-            jax.random.key(7),
-            op,
-            n_samples=args.samples,
-            steps=args.steps,
-            progress=False,
-            chunk=25,
-        )
-        jax.block_until_ready(out.flm)
-        wall = time.perf_counter() - t
-        cl_t = np.asarray(s2.power_spectrum(flm, L))
-        cl_e = np.asarray(s2.power_spectrum(out.flm, L))
-        gauss = s2.inverse(
-            s2.random_flm(jax.random.key(8), L, jnp.asarray(cl_t), batch=(8,)), L, reality=True
-        )
-        sk_t, ku_t = pixel_moments(target, L)
-        sk_e, ku_e = pixel_moments(out.f, L)
-        sk_g, ku_g = pixel_moments(gauss, L)
-        results["synthesis"] = {
-            "steps": args.steps,
-            "samples": args.samples,
-            "wall_s": wall,
-            "loss_first": np.asarray(out.losses[:, 0]).tolist(),
-            "loss_last": np.asarray(out.losses[:, -1]).tolist(),
-            "cl_band_error_max": [band_errors(c, cl_t)[0] for c in cl_e],
-            "cl_band_error_initial": [
-                band_errors(c, cl_t)[0] for c in np.asarray(s2.power_spectrum(out.initial_flm, L))
-            ],
-            "skew": {"target": float(sk_t), "emulated": sk_e.tolist(), "gaussian": sk_g.tolist()},
-            "kurtosis": {
-                "target": float(ku_t),
-                "emulated": ku_e.tolist(),
-                "gaussian": ku_g.tolist(),
-            },
-        }
-        print("synthesis", results["synthesis"], flush=True)
+    rot = s2.rotate(flm, L, 0.7, 1.1, -2.3)  # exact rotation of the band-limited target
+    if "rotation" not in skip:
+        results["rotation_error"] = {}
+        for name, kwargs in (
+            ("square", {}),
+            ("modulus", {"nonlinearity": "modulus"}),
+            ("modulus, oversample=4", {"nonlinearity": "modulus", "oversample": 4}),
+            ("modulus, epsilon=1", {"nonlinearity": "modulus", "epsilon": 1.0}),
+        ):
+            o = sc.make_scattering(L, J_min=J_min, method="precompute", **kwargs)
+            a = sc.flm_to_scattering_covariance(flm, o, norm)
+            b = sc.flm_to_scattering_covariance(rot, o, norm)
+            results["rotation_error"][name] = {
+                f: rel(getattr(a, f), getattr(b, f)) for f in ("s1", "s2", "s3", "s4")
+            }
+            print("rotation", name, results["rotation_error"][name], flush=True)
     if "reference" not in skip and Path(args.reference).exists():
-        ref = compare_reference(
-            args.reference, flm, rot, L, J_min, args.reference_iters, ours, ours_rot, norm
-        )
-        mine = convert_ours_to_reference(ours, op, norm)
+        ref = compare_reference(args.reference, flm, rot, L, J_min, args.reference_iters)
+        mine = convert_ours_to_reference(sc.flm_to_scattering_covariance(flm, op, norm), op, norm)
         results["reference"] = {
             "t_stats": float(ref["t_stats"]),
             "t_grad": float(ref["t_grad"]),
+            "min_stats": float(ref["min_stats"]),
+            "min_grad": float(ref["min_grad"]),
             "t_compile": float(ref["t_compile"]),
             "t_synth_per_iter": float(ref["t_synth"]) / int(ref["niter"]),
             "jax": str(ref["jax_version"]),
+            "s2scat": str(ref["s2scat_version"]),
             "agreement": {k: rel(ref[f"target_{k}"], mine[k]) for k in ("S1", "P00", "C01", "C11")},
             "rotation_error": {
                 k: rel(ref[f"target_{k}"], ref[f"rotated_{k}"]) for k in ("S1", "P00", "C01", "C11")
             },
         }
+        for name, timing in results["speed"].items():
+            ref_t = results["reference"]
+            ref_t[f"speedup {name}"] = {
+                "stats (median)": ref_t["t_stats"] / timing["t_stats"],
+                "grad (median)": ref_t["t_grad"] / timing["t_grad"],
+                "stats (min)": ref_t["min_stats"] / timing["min_stats"],
+                "grad (min)": ref_t["min_grad"] / timing["min_grad"],
+            }
         print("reference", results["reference"], flush=True)
+    if "compile" not in skip:
+        sizes = [int(x) for x in args.compile_L.split(",")]
+        results["compile"] = bench_compile(key, sizes, J_min)
+    if "synthesis" not in skip:
+        o = sc.make_scattering(L, J_min=J_min, method="precompute", nonlinearity=args.nonlinearity)
+        results["synthesis"] = bench_synthesis(flm, target, o, args)
+        print("synthesis", results["synthesis"], flush=True)
     if "memory" not in skip:
-        results["memory"] = [bench_memory(args.memory_L, key, True)]
+        results["memory"] = [bench_memory(args.memory_L, key, m) for m in ("jax", "precompute")]
         print("memory", results["memory"], flush=True)
+    results["env"]["loadavg_end"] = os.getloadavg()
     Path(args.out).write_text(json.dumps(results, indent=2))
+
+
+def bench_synthesis(flm, target, op, args):
+    L = op.L
+    t = time.perf_counter()
+    out = sc.synthesise(
+        target, jax.random.key(7), op, n_samples=args.samples, steps=args.steps, progress=False
+    )
+    jax.block_until_ready(out.flm)
+    wall = time.perf_counter() - t
+    cl_t = np.asarray(s2.power_spectrum(flm, L))
+    cl_e = np.asarray(s2.power_spectrum(out.flm, L))
+    gauss = s2.inverse(
+        s2.random_flm(jax.random.key(8), L, jnp.asarray(cl_t), batch=(8,)), L, reality=True
+    )
+    sk_t, ku_t = pixel_moments(target, L)
+    sk_e, ku_e = pixel_moments(out.f, L)
+    sk_g, ku_g = pixel_moments(gauss, L)
+    initial = np.asarray(s2.power_spectrum(out.initial_flm, L))
+    return {
+        "nonlinearity": op.nonlinearity,
+        "steps": args.steps,
+        "samples": args.samples,
+        "wall_s": wall,
+        "loss_first": np.asarray(out.losses[:, 0]).tolist(),
+        "loss_last": np.asarray(out.losses[:, -1]).tolist(),
+        "cl_band_error_max": [band_errors(c, cl_t)[0] for c in cl_e],
+        "cl_band_error_initial": [band_errors(c, cl_t)[0] for c in initial],
+        "skew": {"target": float(sk_t), "emulated": sk_e.tolist(), "gaussian": sk_g.tolist()},
+        "kurtosis": {"target": float(ku_t), "emulated": ku_e.tolist(), "gaussian": ku_g.tolist()},
+    }
 
 
 if __name__ == "__main__":

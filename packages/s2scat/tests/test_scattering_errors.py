@@ -24,6 +24,8 @@ def op():
         ({"L": 8, "N": 2, "harmonics": 3}, ValueError, "harmonics must be ≤ N=2"),
         ({"L": 8, "reality": 1}, TypeError, "reality must be a bool"),
         ({"L": 8, "epsilon": -1.0}, ValueError, "epsilon must be a finite number ≥ 0"),
+        ({"L": 8, "nonlinearity": "abs"}, ValueError, "nonlinearity must be 'square' or"),
+        ({"L": 8, "epsilon": 1.0}, ValueError, "epsilon > 0 smooths nonlinearity='modulus'"),
         ({"L": 8, "method": "fast"}, ValueError, "method must be 'jax' or 'precompute'"),
         ({"L": 8, "N": 2, "method": "precompute"}, ValueError, "needs N=1"),
     ],

@@ -14,7 +14,7 @@ L = 8
 
 
 def test_figures_have_one_panel_per_field_or_family():
-    op = sc.make_scattering(L, J_min=0)
+    op = sc.make_scattering(L, J_min=0, method="precompute")
     flms = [lognormal_flm(jax.random.key(k), L) for k in (1, 2)]
     fields = [s2.inverse(f, L, reality=True) for f in flms]
     stats = [sc.flm_to_scattering_covariance(f, op) for f in flms]

@@ -14,7 +14,7 @@ L = 8
 
 @pytest.fixture(scope="module")
 def setup():
-    op = sc.make_scattering(L, J_min=0, multiresolution=False)
+    op = sc.make_scattering(L, J_min=0, method="precompute")
     flm = lognormal_flm(jax.random.key(11), L)
     return op, s2.inverse(flm, L, reality=True)
 
@@ -60,10 +60,13 @@ def test_meta_target_is_the_mean_of_the_targets_statistics(setup):
     np.testing.assert_allclose(meta.stats.var, (a.stats.var + b.stats.var) / 2, rtol=1e-12)
 
 
-def test_gradients_of_the_statistics_match_finite_differences():
+@pytest.mark.parametrize(
+    "kwargs", [{"nonlinearity": "modulus", "epsilon": 0.5, "method": "precompute"}, {}]
+)
+def test_gradients_of_the_statistics_match_finite_differences(kwargs):
     from jax.test_util import check_grads
 
-    op = sc.make_scattering(4, J_min=0, epsilon=0.5)
+    op = sc.make_scattering(4, J_min=0, **kwargs)
     flm = lognormal_flm(jax.random.key(13), 4)
 
     def summary(x):

@@ -35,10 +35,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import physml.s2fft as s2
 from physml.core import quadrature
 from physml.s2fft import wigner
 
+from . import _sphere, _streamed
 from ._operator import Scattering
 
 
@@ -60,6 +60,19 @@ def modulus(w: jax.Array, eps2: jax.Array) -> jax.Array:
     return jnp.where(positive, jnp.sqrt(jnp.where(positive, r2, 1.0)), 0.0)
 
 
+def nonlinearity(w: jax.Array, s2_j: jax.Array, op: Scattering) -> jax.Array:
+    """The envelope M_j of the wavelet coefficients ``w`` of a scale with ⟨|w|²⟩ = ``s2_j``.
+
+    ``"square"``: |w|² / sqrt(S2_j), band-limited at 2L_j (so its sampling is exact);
+    ``"modulus"``: sqrt(|w|² + ε² S2_j) (ε = 0: |w|, not band-limited).  Both have the units
+    of w, so the normalisations of :class:`~physml.s2scat.Statistics` apply to either.
+    """
+    if op.nonlinearity == "square":
+        safe = jnp.where(s2_j > 0, s2_j, 1.0)
+        return jnp.abs(w) ** 2 * jnp.where(s2_j > 0, jax.lax.rsqrt(safe), 0.0)
+    return modulus(w, op.epsilon**2 * s2_j)
+
+
 def _ell(L: int, dtype) -> np.ndarray:
     return np.arange(L).astype(dtype)
 
@@ -72,77 +85,70 @@ def _pad_lm(x: jax.Array, L_in: int, L_out: int) -> jax.Array:
     return jnp.pad(x, pad)
 
 
-def _kernels(op: Scattering, G: int) -> tuple[dict, dict]:
-    """Keyword arguments selecting the precomputed transforms of grid G, if any."""
-    if G in op.kernel_grids:
-        inverse, forward = op.kernels[op.kernel_grids.index(G)]
-        return (
-            {"method": "precompute", "precomps": inverse},
-            {"method": "precompute", "precomps": forward},
-        )
-    return {}, {}
-
-
-def _scale_modulus(flm: jax.Array, psi: jax.Array, op: Scattering, grid: tuple[int, ...]):
+def _scale_modulus(flm, psi, op: Scattering, grid: tuple[int, ...], legendre=None):
     """(S2_j, m^k_j,ℓm) of one scale with kernel ``psi`` = Ψ^j_ℓn of shape (L_j, 2N_j−1).
 
     ``grid = (L_j, N_j, G, N_g)``: the scale's band-limit and directions, and the band-limit
-    and directions of the grid on which the modulus is sampled.  Returns m as (K, L, 2L−1).
+    and directions of the grid on which the modulus is sampled (N_j > 1; axisymmetric scales
+    use the Gauss–Legendre grid of :mod:`._sphere`).  ``legendre``: that grid's precomputed
+    kernel or ``None`` (streamed).  Returns m as (K, L, 2L−1).
     """
     L = op.L
     Lj, Nj, G, Ng = grid
     real = flm.real.dtype
     psi = psi.astype(flm.dtype)
     f_j = _pad_lm(flm, L, Lj)
-    weights = jnp.asarray(quadrature.weights(G, "mw"), real)[:, None]
     if Nj == 1:
         # Axisymmetric: W_j is a function on S², W_j,ℓm = sqrt(4π/(2ℓ+1)) conj(Ψ^j_ℓ0) f_ℓm.
         factor = np.sqrt(4 * np.pi / (2 * _ell(Lj, np.float64) + 1))
         wlm = f_j * (jnp.conj(psi[:, 0]) * jnp.asarray(factor, real))[:, None]
-        inv, fwd = _kernels(op, G)
-        w = s2.inverse(_pad_lm(wlm, Lj, G), G, 0, "mw", reality=op.reality, **inv)
-        s2_j = jnp.sum(weights * jnp.abs(w) ** 2) / (4 * np.pi)
-        m = modulus(w, op.epsilon**2 * s2_j)
-        mlm = s2.forward(m, G, 0, "mw", reality=True, **fwd)[None]
+        ntheta, nphi = _sphere.grid_shape(Lj, op.oversample)
+        w = _sphere.synthesis(wlm, nphi, legendre, ntheta, op.reality)
+        gl = jnp.asarray(_sphere.quadrature_weights(ntheta), real)
+        s2_j = jnp.sum(gl[:, None] * jnp.abs(w) ** 2) / (2 * nphi)
+        m = nonlinearity(w, s2_j, op)
+        mlm = _sphere.analysis(m, Lj, legendre, gl)[None]
         # W_j does not depend on the orientation: its harmonics k ≥ 1 vanish.
         mlm = jnp.pad(mlm, [(0, op.harmonics - 1), (0, 0), (0, 0)])
-    else:
-        ell_factor = jnp.asarray(8 * np.pi**2 / (2 * _ell(Lj, np.float64) + 1), real)
-        flmn = jnp.einsum("lm,ln->nlm", f_j, jnp.conj(psi) * ell_factor[:, None])
-        pad_n = (Ng - Nj, Ng - Nj)
-        flmn = jnp.pad(_pad_lm(flmn, Lj, G), [pad_n, (0, 0), (0, 0)])
-        w = wigner.inverse(flmn, G, Ng, "mw")
-        s2_j = jnp.sum(weights * jnp.abs(w) ** 2) / (8 * np.pi**2) * (2 * np.pi / (2 * Ng - 1))
-        mlmn = wigner.forward(modulus(w, op.epsilon**2 * s2_j).astype(w.dtype), G, Ng, "mw")
-        to_sphere = np.sqrt(4 * np.pi * (2 * _ell(G, np.float64) + 1)) / (8 * np.pi**2)
-        kept = min(op.harmonics, Ng)
-        mlm = mlmn[Ng - 1 : Ng - 1 + kept] * jnp.asarray(to_sphere, real)[:, None]
-        mlm = jnp.pad(mlm, [(0, op.harmonics - kept), (0, 0), (0, 0)])
+        return s2_j, _pad_lm(mlm, Lj, L)
+    weights = jnp.asarray(quadrature.weights(G, "mw"), real)[:, None]
+    ell_factor = jnp.asarray(8 * np.pi**2 / (2 * _ell(Lj, np.float64) + 1), real)
+    flmn = jnp.einsum("lm,ln->nlm", f_j, jnp.conj(psi) * ell_factor[:, None])
+    pad_n = (Ng - Nj, Ng - Nj)
+    flmn = jnp.pad(_pad_lm(flmn, Lj, G), [pad_n, (0, 0), (0, 0)])
+    w = wigner.inverse(flmn, G, Ng, "mw")
+    s2_j = jnp.sum(weights * jnp.abs(w) ** 2) / (8 * np.pi**2) * (2 * np.pi / (2 * Ng - 1))
+    mlmn = wigner.forward(nonlinearity(w, s2_j, op).astype(w.dtype), G, Ng, "mw")
+    to_sphere = np.sqrt(4 * np.pi * (2 * _ell(G, np.float64) + 1)) / (8 * np.pi**2)
+    kept = min(op.harmonics, Ng)
+    mlm = mlmn[Ng - 1 : Ng - 1 + kept] * jnp.asarray(to_sphere, real)[:, None]
+    mlm = jnp.pad(mlm, [(0, op.harmonics - kept), (0, 0), (0, 0)])
     return s2_j, _pad_lm(mlm, G, L)
 
 
 def _all_moduli(flm: jax.Array, op: Scattering):
     """(J,) S2 and (J, K, L, 2L−1) modulus harmonics of every scale.
 
-    Multiresolution: one transform pair per scale at its own band-limit (least work; the
-    program grows with the number of scales).  Otherwise all scales share the grid of
-    band-limit ``oversample · L`` and go through one batched transform pair (``vmap``), so
-    the compiled program does not depend on the number of scales.
+    Scales that share a grid (:attr:`Scattering.groups`: equal band-limits under
+    multiresolution, all scales without it) go through one batched (``vmap``) transform pair,
+    so a kernel is read once per group.  Multiresolution: least work, one transform pair per
+    distinct band-limit in the program.  Without it: one pair on the finest grid, so the
+    compiled program does not depend on the number of scales.
     """
     filt = op.filters
-    L, N = filt.L, filt.N
-    if not op.multiresolution:
-        grid = (L, N, op.oversample * L, 1 if N == 1 else 2 * N - 1)
-        return jax.vmap(lambda psi: _scale_modulus(flm, psi, op, grid))(filt.psi)
+    N = filt.N
+    if N == 1 and op.kernels is None and len(op.groups) > 1:
+        return _streamed.all_moduli(flm, op, lambda w, s2_j: nonlinearity(w, s2_j, op))
     s2_all, mods = [], []
-    for index in range(op.n_scales):
-        Lj, Nj = filt.bandlimits[index], filt.directions[index]
-        psi = filt.psi[index, :Lj, N - Nj : N - 1 + Nj]
-        grid = (Lj, Nj, op.grid_bandlimit(index), op.grid_directions(index))
-        s2_j, m_j = _scale_modulus(flm, psi, op, grid)
+    for number, group in enumerate(op.groups):
+        Lj, Nj = op.group_grid(group)[:2]
+        psi = filt.psi[np.asarray(group), :Lj, N - Nj : N - 1 + Nj]
+        legendre = op.kernels[number] if op.kernels else None
+        grid = op.group_grid(group)
+        s2_j, m_j = jax.vmap(lambda p, g=grid, k=legendre: _scale_modulus(flm, p, op, g, k))(psi)
         s2_all.append(s2_j)
         mods.append(m_j)
-    return jnp.stack(s2_all), jnp.stack(mods)
+    return jnp.concatenate(s2_all), jnp.concatenate(mods)
 
 
 def moments(flm: jax.Array, op: Scattering) -> Moments:
@@ -154,8 +160,16 @@ def moments(flm: jax.Array, op: Scattering) -> Moments:
     s2_all, mods = _all_moduli(flm, op)  # (J,), (J, K, L, 2L−1)
     s1 = mods[:, 0, 0, L - 1].real / np.sqrt(4 * np.pi)
     kernel = op.power.astype(real) / (8 * np.pi**2)  # (J, L)
-    cross = jnp.einsum("lm,jklm->jkl", flm, jnp.conj(mods))  # Σ_m f_ℓm conj(m^k_j,ℓm)
-    auto = jnp.einsum("aklm,bqlm->abkql", mods, jnp.conj(mods))
+    if op.reality and op.N == 1:
+        # Hermitian f and m (a_ℓ,−m = (−1)^m conj(a_ℓm)): Σ_m a conj(b) = Re Σ_{m≥0} c_m a conj(b)
+        # with c_0 = 1, c_m = 2, half the work; the sums are real.
+        c = jnp.asarray(np.where(np.arange(L) > 0, 2.0, 1.0), real)
+        half, mh = flm[:, L - 1 :] * c, mods[..., L - 1 :]
+        cross = jnp.einsum("lm,jklm->jkl", half, jnp.conj(mh)).real.astype(flm.dtype)
+        auto = jnp.einsum("aklm,bqlm->abkql", mh * c, jnp.conj(mh)).real.astype(flm.dtype)
+    else:
+        cross = jnp.einsum("lm,jklm->jkl", flm, jnp.conj(mods))  # Σ_m f_ℓm conj(m^k_j,ℓm)
+        auto = jnp.einsum("aklm,bqlm->abkql", mods, jnp.conj(mods))
     pairs, triples = op.pairs, op.triples
     s3 = jnp.einsum("pl,pkl->pk", kernel[pairs[:, 1]], cross[pairs[:, 0]])
     s4 = jnp.einsum("tl,tkql->tkq", kernel[triples[:, 2]], auto[triples[:, 0], triples[:, 1]])

@@ -9,8 +9,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import physml.s2fft as s2
 import physml.s2wav as s2w
+
+from . import _sphere
 
 
 @jax.tree_util.register_dataclass
@@ -30,9 +31,13 @@ class Scattering:
     harmonics : number K of Fourier harmonics of the orientation kept in S3/S4, 1 ≤ K ≤ N
         (1 = isotropic only; static).
     reality : whether the fields are real (static).
+    nonlinearity : the envelope M_j of W_j (static): ``"square"`` |W_j|²/sqrt(S2_j)
+        (band-limited: exactly rotation invariant statistics) or ``"modulus"``.
     epsilon : ε of the modulus sqrt(|w|² + ε² S2_j) (0 = the plain modulus).
-    kernels : ``None`` (transforms on the fly, O(L²) memory) or, per grid, the (inverse,
-        forward) :class:`physml.s2fft.Kernels` of the ``"precompute"`` method (N = 1 only).
+    kernels : ``None`` (Legendre functions streamed by a recursion, O(L²) memory) or the
+        ``"precompute"`` method's (L_j, n_θ/2, L_j) Legendre kernels of the Gauss–Legendre grid
+        of each of :attr:`groups` (N = 1 only; built once
+        outside ``jit``, see :attr:`kernel_nbytes`).
     multiresolution : each scale on its own grid (least work) or all scales batched on one
         grid of band-limit ``oversample · L`` (compile time independent of the number of
         scales; static).
@@ -46,7 +51,7 @@ class Scattering:
     harmonics: int = dataclasses.field(metadata={"static": True})
     reality: bool = dataclasses.field(metadata={"static": True})
     multiresolution: bool = dataclasses.field(metadata={"static": True})
-    kernel_grids: tuple[int, ...] = dataclasses.field(metadata={"static": True})
+    nonlinearity: str = dataclasses.field(metadata={"static": True})
 
     @property
     def L(self) -> int:
@@ -63,6 +68,39 @@ class Scattering:
     @property
     def scales(self) -> tuple[int, ...]:
         return tuple(range(self.filters.J_min, self.filters.J_min + self.n_scales))
+
+    @property
+    def groups(self) -> tuple[tuple[int, ...], ...]:
+        """Scale indices that share one grid (same band-limit and directions; all scales
+        without multiresolution), in order: each group is one batched transform pair."""
+        if not self.multiresolution:
+            return (tuple(range(self.n_scales)),)
+        keys = list(zip(self.filters.bandlimits, self.filters.directions, strict=True))
+        out: list[list[int]] = []
+        for index, key in enumerate(keys):
+            if out and keys[out[-1][0]] == key:
+                out[-1].append(index)
+            else:
+                out.append([index])
+        return tuple(tuple(g) for g in out)
+
+    def group_grid(self, group: tuple[int, ...]) -> tuple[int, int, int, int]:
+        """(L_j, N_j, G, N_g) of a group: band-limit, directions, and the SO(3) grid's."""
+        if not self.multiresolution:
+            N = self.N
+            return (self.L, N, self.oversample * self.L, 1 if N == 1 else 2 * N - 1)
+        index = group[0]
+        return (
+            self.filters.bandlimits[index],
+            self.filters.directions[index],
+            self.grid_bandlimit(index),
+            self.grid_directions(index),
+        )
+
+    @property
+    def kernel_nbytes(self) -> int:
+        """Bytes held by the precomputed kernels (0 for the on-the-fly method)."""
+        return sum(int(k.nbytes) for k in self.kernels or ())
 
     @property
     def pairs(self) -> np.ndarray:
@@ -103,6 +141,7 @@ def make_scattering(
     oversample: int = 2,
     harmonics: int = 1,
     reality: bool = True,
+    nonlinearity: str = "square",
     epsilon: float = 0.0,
     multiresolution: bool = True,
     method: str = "jax",
@@ -116,18 +155,25 @@ def make_scattering(
     L : band-limit of the fields.
     N : azimuthal band-limit of the wavelets (1 = axisymmetric).
     J_min, lam, family : wavelet scales and family, as :func:`physml.s2wav.filters`.
-    oversample : the modulus |f ⋆ ψ_j| is sampled at band-limit ``oversample · L_j``; 2 (the
-        default) makes |f ⋆ ψ_j|² alias-free, larger values reduce the (small) aliasing of the
-        non-band-limited modulus.
+    oversample : the envelope of f ⋆ ψ_j is sampled on a grid that projects functions of
+        band-limit ``oversample · L_j`` onto ℓ < L_j exactly; 2 (the default) makes
+        |f ⋆ ψ_j|² alias-free, larger values reduce the aliasing of the plain modulus.
     harmonics : Fourier harmonics k = 0 … K−1 of the orientation kept in S3/S4 (K ≤ N).
     reality : the fields are real (the usual case).
-    epsilon : smooths the modulus to sqrt(|w|² + ε² S2_j), S2_j the field's own ⟨|w|²⟩ at
-        that scale (0, the default, is the plain modulus |w|).  The modulus is not
-        band-limited, so its sampling aliases slightly (this is what breaks exact rotation
-        invariance of S1, S3, S4; it decreases with ``oversample`` and with ε).
+    nonlinearity : the envelope M_λ that replaces |W_λ| in S1, S3 and S4.  ``"square"`` (the
+        default): M_λ = |W_λ|² / sqrt(S2_λ), with S2_λ the field's own ⟨|W_λ|²⟩.  It has
+        band-limit 2L_λ, so on the default grid (``oversample=2``) every statistic is an exact,
+        rotation-invariant function of the field (S1 is then sqrt(S2) and carries nothing new;
+        S3 and S4 become third- and fourth-order wavelet moments).  ``"modulus"``: the
+        scattering modulus |W_λ| (Mallat 2012), more robust to outliers but not band-limited:
+        its sampling aliases, and S1, S3, S4 change by ~1e-3–1e-2 under rotations (see the
+        package README for measured numbers).
+    epsilon : with ``nonlinearity="modulus"``, smooths it to sqrt(|w|² + ε² S2_j) (0, the
+        default, is the plain modulus |w|).  Its aliasing decreases with ``oversample`` and ε.
     multiresolution : see :class:`Scattering`.
-    method : ``"jax"`` (on the fly, O(L²) memory) or ``"precompute"`` (N = 1 only: O(L³)
-        kernels per grid, see :func:`physml.s2fft.kernel_nbytes`; faster at small L).
+    method : ``"jax"`` (on the fly, O(L²) memory) or ``"precompute"`` (N = 1 only: a
+        (L_j, n_θ, L_j) Legendre kernel per scale, n_θ ≈ (oversample + 1) L_j / 2, built once
+        here; about 8× faster; :attr:`Scattering.kernel_nbytes` reports their size).
     filters : pre-built :class:`physml.s2wav.Filters` (spin 0) to use instead.
 
     Returns
@@ -167,35 +213,32 @@ def make_scattering(
             raise TypeError(f"{name} must be a bool, got {type(flag).__name__}")
     if not np.isfinite(epsilon) or epsilon < 0:
         raise ValueError(f"epsilon must be a finite number ≥ 0, got {epsilon}")
+    if nonlinearity not in ("square", "modulus"):
+        raise ValueError(f"nonlinearity must be 'square' or 'modulus', got {nonlinearity!r}")
+    if epsilon and nonlinearity != "modulus":
+        raise ValueError("epsilon > 0 smooths nonlinearity='modulus'; pass that too")
     if method not in ("jax", "precompute"):
         raise ValueError(f"method must be 'jax' or 'precompute', got {method!r}")
     if method == "precompute" and N != 1:
         raise ValueError(f"method='precompute' needs N=1 (axisymmetric wavelets), got N={N}")
-    kernels, grids = None, []
-    if method == "precompute":
-        grids = (
-            sorted({oversample * b for b in filters.bandlimits})
-            if multiresolution
-            else [oversample * L]
-        )
-        kernels = tuple(
-            (
-                s2.precompute_kernels(G, 0, "mw", reality=reality),
-                s2.precompute_kernels(G, 0, "mw", reality=True, forward=True),
-            )
-            for G in grids
-        )
     ell = np.arange(L)
     psi2 = jnp.sum(jnp.abs(filters.psi) ** 2, axis=-1)
     power = psi2 * jnp.asarray(8 * np.pi**2 / (2 * ell + 1), psi2.dtype)
-    return Scattering(
+    op = Scattering(
         filters,
         power,
         jnp.asarray(epsilon, psi2.dtype),
-        kernels,
+        None,
         oversample,
         harmonics,
         reality,
         multiresolution,
-        tuple(grids),
+        nonlinearity,
     )
+    if method == "jax":
+        return op
+    kernels = []
+    for group in op.groups:
+        Lj = op.group_grid(group)[0]
+        kernels.append(_sphere.legendre_kernel(Lj, _sphere.grid_shape(Lj, oversample)[0]))
+    return dataclasses.replace(op, kernels=tuple(kernels))
