@@ -1,14 +1,8 @@
-import json
-import os
-import subprocess
-import sys
-import textwrap
 import warnings
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-import pytest
 from scipy import stats
 
 import physml.proxnest as pn
@@ -66,44 +60,3 @@ def test_float32_data_keep_the_chains_in_float32_without_dtype_warnings():
     assert res.samples.dtype == np.float32
     truth = pn.gaussian_ln_evidence(np.asarray(y, float), phi, 0.5, 1.0)
     assert abs(res.ln_z - truth) < 5 * res.sigma_ln_z
-
-
-_SHARDED = """
-import json, jax, jax.numpy as jnp, numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
-jax.config.update("jax_enable_x64", True)
-import physml.proxnest as pn
-from physml.proxnest.kernels import MoveConfig, constrained_moves
-from physml.proxnest.nested import Problem
-shape = (4, 4)
-prior = pn.LaplaceWaveletPrior.create(pn.DaubechiesWavelet2D.create(shape, 1, 1), mu=1.0)
-problem = Problem(jnp.ones(shape), pn.Identity(shape), jnp.asarray(0.5), prior)
-x = prior.sample(jax.random.key(0), 8)
-g = jax.vmap(problem.neg_log_like)(x)
-tau = jnp.max(g) + 1.0
-run = jax.jit(lambda k, x, g: constrained_moves(k, x, g, tau, 0.05, 0.025, problem,
-                                                 MoveConfig(5, "mh")))
-plain = run(jax.random.key(1), x, g)
-mesh = Mesh(np.array(jax.devices()), ("chains",))
-put = lambda a: jax.device_put(a, NamedSharding(mesh, P("chains")))
-sharded = run(jax.random.key(1), put(x), put(g))
-print(json.dumps({"devices": len(jax.devices()),
-                  "spread": len(sharded[0].sharding.device_set),
-                  "diff": max(float(jnp.max(jnp.abs(a - b))) for a, b in zip(plain, sharded))}))
-"""
-
-
-def test_chain_updates_shard_over_devices_with_identical_results():
-    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4"}
-    env["JAX_PLATFORMS"] = "cpu"
-    out = subprocess.run(
-        [sys.executable, "-c", textwrap.dedent(_SHARDED)],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    got = json.loads(out.stdout.strip().splitlines()[-1])
-    assert got["devices"] == 4
-    assert got["spread"] == 4
-    assert got["diff"] == pytest.approx(0.0, abs=1e-12)

@@ -170,3 +170,21 @@ def test_evidence_z_scores_are_calibrated_over_20_seeds(case):
     z_scores = np.array(z_scores)
     assert abs(z_scores.mean()) < 0.5
     assert 0.6 < z_scores.std() < 1.6
+
+
+@pytest.mark.slow
+def test_laplace_wavelet_evidence_at_d_256_is_within_half_a_nat():
+    # Issue 7: |ln Z − truth| ≤ 0.5 nats at larger d (d = 1024 in benchmarks/proxnest). Data from
+    # the model; σ = 3 keeps H ≈ 30 nats so that N = 500 gives σ_lnZ ≈ √(H/N) ≈ 0.25.
+    shape, sigma, mu = (16, 16), 3.0, 1.0
+    W = pn.DaubechiesWavelet2D.create(shape, order=4, levels=3)
+    rng = np.random.default_rng(5)
+    x = W.adjoint(jnp.asarray(rng.laplace(size=W.out_shape)) / mu)
+    y = x + sigma * jnp.asarray(rng.normal(size=shape))
+    prior = pn.LaplaceWaveletPrior.create(W, mu=mu)
+    res = pn.sample(
+        jax.random.key(5), y, pn.Identity(shape), sigma, prior, n_live=500, progress=False
+    )
+    err = res.ln_z - pn.laplace_ln_evidence(y, W, sigma, mu)
+    assert abs(err) <= 0.5
+    assert abs(err) <= 3 * res.sigma_ln_z

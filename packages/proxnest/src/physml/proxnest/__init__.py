@@ -2,7 +2,8 @@
 
 Bayesian evidence and posterior uncertainties for linear inverse problems
 ``y = Φx + n`` with hand-crafted (Gaussian, wavelet-sparsity, TV) or learned priors
-(Cai, McEwen & Pereyra 2022).
+(Cai, McEwen & Pereyra 2022). Spherical wavelet priors (:mod:`physml.proxnest.sphere`)
+need the ``sphere`` extra (physml-s2wav); nothing here imports it until they are built.
 """
 
 from physml.proxnest import (
@@ -13,6 +14,7 @@ from physml.proxnest import (
     nested,
     operators,
     prox,
+    sphere,
     tv,
     wavelets,
 )
@@ -75,6 +77,7 @@ __all__ = [
     "sample",
     "save_denoiser",
     "soft_threshold",
+    "sphere",
     "train_denoiser",
     "tv",
     "tv_norm",

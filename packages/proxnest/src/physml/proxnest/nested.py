@@ -7,10 +7,10 @@ Cai et al. 2022: no :math:`(2\pi\sigma^2)^{-m/2}` factor), and the prior a norma
 (exactly ``N`` initial draws); each iteration removes the ``k = batch`` worst ones (the
 ``j``-th of them shrinks the prior volume by :math:`t \sim \mathrm{Beta}(N - j, 1)`; level
 :math:`\tau` = the best removed) and replaces them by ``k`` independent constrained Langevin
-walks (:mod:`physml.proxnest.kernels`, vectorised over the chains, so they can be sharded over
-devices with ``jax.sharding``) started from copies of surviving live points (drawn uniformly
-with replacement), with ``n_steps`` steps and a step size adapted between iterations towards a
-target acceptance. ``batch = 1`` is classic one-at-a-time nested sampling.
+walks (:mod:`physml.proxnest.kernels`, vectorised over the chains and optionally sharded
+over the devices of a ``jax.sharding.Mesh``) started from copies of surviving live points
+(drawn uniformly with replacement), with ``n_steps`` steps and a step size adapted between
+iterations towards a target acceptance. ``batch = 1`` is classic one-at-a-time nested sampling.
 It stops when the largest possible remaining contribution
 :math:`\max L_\mathrm{live} X_i` changes :math:`\ln Z` by less than ``dlogz``; the final live
 points are then integrated (:mod:`physml.proxnest.evidence`).
@@ -27,6 +27,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from physml.proxnest.kernels import MoveConfig, constrained_moves, split_bits
 from physml.proxnest.operators import LinearOperator
@@ -61,6 +62,7 @@ class SamplerConfig(NamedTuple):
     target_accept: float
     adapt_rate: float
     tie_lambda: bool
+    chain_sharding: jax.sharding.Sharding | None = None  # of the (batch, ...) chain axis
 
 
 class NestedState(NamedTuple):
@@ -125,6 +127,18 @@ def _adapt(log_delta, acc, prior, lam_prior, config: SamplerConfig):
     return new.astype(log_delta.dtype)
 
 
+def _shard_chains(arrays, config: SamplerConfig):
+    """Lay the chains (leading axis) out over the devices of ``config.chain_sharding``.
+
+    Each chain is independent, so the moves need no communication; the result is the same
+    as on one device (the random bits do not depend on the layout: JAX's Threefry is
+    partitionable).
+    """
+    if config.chain_sharding is None:
+        return arrays
+    return tuple(jax.lax.with_sharding_constraint(a, config.chain_sharding) for a in arrays)
+
+
 def run_chunk(key, state: NestedState, problem: Problem, config: SamplerConfig):
     """Up to ``config.chunk`` iterations of ``config.batch`` deaths (stops once converged).
 
@@ -168,9 +182,8 @@ def run_chunk(key, state: NestedState, problem: Problem, config: SamplerConfig):
         starts = order[k + (bits[:k] % (n - k)).astype(order.dtype)]  # bias < N/2³²
         delta = jnp.exp(st.log_delta)
         lam_p = 0.5 * delta if config.tie_lambda else st.lam_prior
-        x_new, g_new, acc = constrained_moves(
-            k_move, st.live_x[starts], st.live_g[starts], tau, delta, lam_p, problem, move
-        )
+        x0, g0 = _shard_chains((st.live_x[starts], st.live_g[starts]), config)
+        x_new, g_new, acc = constrained_moves(k_move, x0, g0, tau, delta, lam_p, problem, move)
         acc = jnp.mean(acc)
         log_delta = _adapt(st.log_delta, acc, problem.prior, st.lam_prior, config)
         st = st._replace(
@@ -201,19 +214,30 @@ def run_chunk(key, state: NestedState, problem: Problem, config: SamplerConfig):
     return state, dead_g, kept_x, kept_g, n_done, key
 
 
-@functools.partial(jax.jit, static_argnames="config")
-def status(state: NestedState, config: SamplerConfig):
-    """``(converged, finite)`` in one compiled call (host checks between chunks)."""
-    finite = jnp.all(jnp.isfinite(state.live_g)) & jnp.isfinite(state.log_delta)
-    return converged(state, config), finite
+def status(state: NestedState, config: SamplerConfig) -> tuple[bool, bool]:
+    """``(converged, finite)`` of a state, on the host.
+
+    NumPy on four scalars/short vectors: a compiled program here would cost more to compile
+    than every call of it costs to run.
+    """
+    live_g = np.asarray(state.live_g)
+    ln_z, ln_x = float(state.ln_z_dead), float(state.ln_x)
+    finite = bool(np.all(np.isfinite(live_g)) and np.isfinite(float(state.log_delta)))
+    ln_rest = -float(np.min(live_g)) + ln_x
+    return bool(np.logaddexp(ln_z, ln_rest) - ln_z < config.dlogz), finite
 
 
 @functools.partial(jax.jit, static_argnames=("n", "dtype"))
-def exact_start(key, problem: Problem, n: int, delta, lam_p, dtype) -> NestedState:
-    """Initial state from ``n`` exact prior draws (one compiled call)."""
-    live_x = problem.prior.sample(key, n).astype(dtype)
+def exact_start(key, problem: Problem, n: int, delta, lam_p, dtype):
+    """Initial state from ``n`` exact prior draws, and the key for the run (one compiled call).
+
+    Returns:
+        ``(state, key)``.
+    """
+    key, k_init = jax.random.split(key)
+    live_x = problem.prior.sample(k_init, n).astype(dtype)
     live_g = jax.vmap(problem.neg_log_like)(live_x).astype(dtype)
-    return init_state(live_x, live_g, delta, lam_p)
+    return init_state(live_x, live_g, delta, lam_p), key
 
 
 run_chunk_jit = jax.jit(run_chunk, static_argnames="config")
@@ -224,6 +248,7 @@ def _prior_round(key, xs, gs, log_delta, lam_p, problem: Problem, config: Sample
     d = jnp.exp(log_delta)
     lam = 0.5 * d if config.tie_lambda else lam_p
     move = MoveConfig(config.n_steps, config.correction)
+    xs, gs = _shard_chains((xs, gs), config)
     xs, gs, acc = constrained_moves(key, xs, gs, jnp.inf, d, lam, problem, move)
     return xs, gs, _adapt(log_delta, jnp.mean(acc), problem.prior, lam_p, config)
 
