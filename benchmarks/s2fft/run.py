@@ -164,6 +164,15 @@ def run_mw(L, spin, args, rows):
                 args.repeats,
             )
         )
+    add(
+        jax_case(
+            "physml ducc",
+            lambda x: s2.inverse(x, L, spin, reality=reality, method="ducc"),
+            lambda f: s2.forward(f, L, spin, reality=reality, method="ducc"),
+            flm,
+            args.repeats,
+        )
+    )
     add(ducc_case(np.asarray(flm), L, spin, args.repeats) | common)
 
 
@@ -177,6 +186,17 @@ def run_healpix(L, args, rows):
         "physml jax iter=3",
         lambda x: s2.inverse(x, L, sampling="healpix", nside=nside, reality=True),
         lambda f: s2.forward(f, L, sampling="healpix", nside=nside, reality=True, iter=3),
+        jnp.asarray(flm),
+        args.repeats,
+    )
+    rows.append(result | common)
+    print(json.dumps(rows[-1]), flush=True)
+    result = jax_case(
+        "physml ducc iter=3",
+        lambda x: s2.inverse(x, L, sampling="healpix", nside=nside, reality=True, method="ducc"),
+        lambda f: s2.forward(
+            f, L, sampling="healpix", nside=nside, reality=True, iter=3, method="ducc"
+        ),
         jnp.asarray(flm),
         args.repeats,
     )

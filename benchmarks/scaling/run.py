@@ -7,7 +7,8 @@ Modes (physml.s2fft.sharding, MW sampling, float64, spin 0):
 
 * ``batch``  — ``forward_batch`` / ``inverse_batch`` of B maps split over the batch axis.
   Strong: B fixed.  Weak: B = B₀ · D.
-* ``single`` — ``forward_distributed`` / ``inverse_distributed`` of one map split over rings.
+* ``single`` — ``forward_distributed`` / ``inverse_distributed`` of one map (default split:
+  Legendre stage over m, FFTs over rings, one all-to-all).
   Strong: L fixed.  Weak: L = L₀ · D^{1/3} (the ℓ-recursion costs ~L³).
 
 Usage::

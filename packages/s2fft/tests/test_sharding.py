@@ -21,8 +21,9 @@ from physml import s2fft
 from physml.core import sharding as core_sharding
 from physml.s2fft import sharding
 
-L = 7  # rings: mw 7, mwss 8, gl 7; orders 13
-DISTRIBUTED = [("mw", 2), ("mwss", 1), ("gl", 0)]
+L = 7  # rings: mw 7, mwss 8, dh 14, gl 7; orders 13
+DISTRIBUTED = [("mw", 2), ("mwss", 1), ("dh", -1), ("gl", 0)]
+SPLITS = ["m", "rings"]
 BATCH = 5
 LB, NSIDE, N = 6, 4, 2
 
@@ -77,10 +78,22 @@ def _run_sharded(inputs, path):
 
     for sampling, spin in DISTRIBUTED:
         flm, f = data[f"flm_{sampling}"], data[f"f_{sampling}"]
-        keep(f"inv_{sampling}", sharding.inverse_distributed(flm, L, spin, sampling, mesh=mesh))
-        keep(f"fwd_{sampling}", sharding.forward_distributed(f, L, spin, sampling, mesh=mesh))
-    split = _loss(lambda x: sharding.inverse_distributed(x, L, mesh=mesh))
-    out["grad"] = np.asarray(jax.grad(split)(data["grad_flm"]))
+        for split in SPLITS:
+            kw = {"mesh": mesh, "split": split}
+            keep(
+                f"inv_{sampling}_{split}",
+                sharding.inverse_distributed(flm, L, spin, sampling, **kw),
+            )
+            keep(
+                f"fwd_{sampling}_{split}", sharding.forward_distributed(f, L, spin, sampling, **kw)
+            )
+    for split in SPLITS:
+        inverse = _loss(lambda x, s=split: sharding.inverse_distributed(x, L, mesh=mesh, split=s))
+        out[f"grad_inv_{split}"] = np.asarray(jax.grad(inverse)(data["grad_flm"]))
+        forward = _loss(
+            lambda x, s=split: sharding.forward_distributed(x, L, 2, "mw", mesh=mesh, split=s)
+        )
+        out[f"grad_fwd_{split}"] = np.asarray(jax.grad(forward)(data["f_mw"].real))
     keep(
         "batch_inv_healpix",
         sharding.inverse_batch(data["hp_flm"], LB, sampling="healpix", nside=NSIDE, mesh=mesh),
@@ -131,24 +144,32 @@ def test_subprocess_sees_the_requested_devices_and_this_process_does_not(sharded
     assert jax.device_count() == 1
 
 
+@pytest.mark.parametrize("split", SPLITS)
 @pytest.mark.parametrize(("sampling", "spin"), DISTRIBUTED)
-def test_inverse_split_over_rings_equals_one_device(sharded, sampling, spin):
+def test_inverse_of_one_split_map_equals_one_device(sharded, sampling, spin, split):
     devices, out, data = sharded
-    assert int(out[f"ndev_inv_{sampling}"]) == devices
-    _close(out[f"inv_{sampling}"], data[f"f_{sampling}"])
+    assert int(out[f"ndev_inv_{sampling}_{split}"]) == devices
+    _close(out[f"inv_{sampling}_{split}"], data[f"f_{sampling}"])
 
 
+@pytest.mark.parametrize("split", SPLITS)
 @pytest.mark.parametrize(("sampling", "spin"), DISTRIBUTED)
-def test_forward_split_over_rings_equals_one_device_and_recovers_flm(sharded, sampling, spin):
-    devices, out, data = sharded
-    assert int(out[f"ndev_fwd_{sampling}"]) == devices
-    _close(out[f"fwd_{sampling}"], s2fft.forward(data[f"f_{sampling}"], L, spin, sampling))
-    _close(out[f"fwd_{sampling}"], data[f"flm_{sampling}"])  # exact quadrature
-
-
-def test_gradient_through_split_inverse_equals_one_device(sharded):
+def test_forward_of_one_split_map_equals_one_device_and_recovers_flm(
+    sharded, sampling, spin, split
+):
     _, out, data = sharded
-    _close(out["grad"], jax.grad(_loss(lambda x: s2fft.inverse(x, L)))(data["grad_flm"]))
+    result = out[f"fwd_{sampling}_{split}"]
+    _close(result, s2fft.forward(data[f"f_{sampling}"], L, spin, sampling))
+    _close(result, data[f"flm_{sampling}"])  # exact quadrature
+
+
+@pytest.mark.parametrize("split", SPLITS)
+def test_gradients_through_split_transforms_equal_one_device(sharded, split):
+    _, out, data = sharded
+    inverse = _loss(lambda x: s2fft.inverse(x, L))
+    _close(out[f"grad_inv_{split}"], jax.grad(inverse)(data["grad_flm"]))
+    forward = _loss(lambda x: s2fft.forward(x, L, 2, "mw"))
+    _close(out[f"grad_fwd_{split}"], jax.grad(forward)(data["f_mw"].real))
 
 
 def test_batch_transforms_equal_one_device(sharded):
@@ -169,9 +190,10 @@ def test_wigner_batch_equals_one_device_with_fewer_items_than_devices(sharded):
 def test_one_device_mesh_gives_the_same_split_transforms():
     mesh = core_sharding.mesh()
     flm = random_flm(L, 1, seed=3)
-    f = sharding.inverse_distributed(flm, L, 1, "mwss", mesh=mesh)
-    _close(f, s2fft.inverse(flm, L, 1, "mwss"))
-    _close(sharding.forward_distributed(f, L, 1, "mwss", mesh=mesh), flm)
+    for split in SPLITS:
+        f = sharding.inverse_distributed(flm, L, 1, "mwss", mesh=mesh, split=split)
+        _close(f, s2fft.inverse(flm, L, 1, "mwss"))
+        _close(sharding.forward_distributed(f, L, 1, "mwss", mesh=mesh, split=split), flm)
 
 
 def test_bad_input_raises_clear_errors():
@@ -181,6 +203,8 @@ def test_bad_input_raises_clear_errors():
         sharding.inverse_distributed(flm, L, sampling="healpix", mesh=mesh)
     with pytest.raises(ValueError, match="needs a leading batch axis"):
         sharding.inverse_batch(flm, L, mesh=mesh)
+    with pytest.raises(ValueError, match="split='theta' is not one of"):
+        sharding.inverse_distributed(flm, L, mesh=mesh, split="theta")
     with pytest.raises(ValueError, match="is not an axis of the mesh"):
         sharding.inverse_distributed(flm, L, mesh=mesh, axis_name="rings")
     with pytest.raises(ValueError, match=r"flm has shape \(6, 13\)"):

@@ -8,7 +8,11 @@ from Hermitian gradient/curl coefficients (G, C).  Any complex spin-s field maps
   = a; for s = 0 the real and imaginary parts are two Hermitian spin-0 sets.
 - s < 0: conj(f) has spin −s and coefficients (−1)^{s+m} conj f_{ℓ,−m}.
 
-Geometries: mw → "MW", mwss → "CC" (L+1 rings), dh → "F1" (2L rings), gl → "GL".  The call
+Geometries: mw → "MW", mwss → "CC" (L+1 rings), dh → "F1" (2L rings), gl → "GL", and HEALPix
+through ducc0's general ring description (``Healpix_Base(nside, "RING").sht_info()``); its
+forward transform is the adjoint synthesis of the map times physml's ring weights, refined
+``iter`` times, exactly as the ``"jax"`` method.  A real spin-0 signal (``reality=True``) costs
+one ducc0 transform; a complex one two.  The call
 runs on the host through ``jax.pure_callback`` (so it works under ``jit`` and ``vmap``), and
 ``jax.custom_vjp`` gives reverse-mode derivatives through physml's exact adjoint transforms.
 Forward-mode (``jvp``) is not available for this method.
@@ -16,17 +20,18 @@ Forward-mode (``jvp``) is not available for this method.
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from physml.core import indexing
+from physml.core import quadrature as _core_quadrature
 
 from . import _spherical
 
 GEOMETRY = {"mw": "MW", "mwss": "CC", "dh": "F1", "gl": "GL"}
+SAMPLINGS = (*GEOMETRY, "healpix")
 
 
 def _ducc():
@@ -34,7 +39,7 @@ def _ducc():
         import ducc0
     except ImportError as err:  # pragma: no cover - depends on the environment
         raise ImportError("method='ducc' needs ducc0: pip install 'physml-s2fft[ducc]'") from err
-    return ducc0.sht.experimental
+    return ducc0
 
 
 def _star(a: np.ndarray, L: int) -> np.ndarray:
@@ -42,48 +47,87 @@ def _star(a: np.ndarray, L: int) -> np.ndarray:
     return (-1.0) ** np.arange(-(L - 1), L) * np.conj(a[..., ::-1])
 
 
+@lru_cache(maxsize=16)
+def _positions(L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(ℓ, column L−1+m, column L−1−m) of healpy's m-major ordering (m ≥ 0, ℓ ≥ m)."""
+    m = np.concatenate([np.full(L - j, j) for j in range(L)])
+    ell = np.concatenate([np.arange(j, L) for j in range(L)])
+    return ell, L - 1 + m, L - 1 - m
+
+
 def _healpy(a: np.ndarray, L: int) -> np.ndarray:
-    return np.asarray(indexing.flm_to_healpy(a, L))
+    ell, plus, _ = _positions(L)
+    return np.ascontiguousarray(a[ell, plus])
 
 
 def _dense(alm: np.ndarray, L: int) -> np.ndarray:
-    return np.asarray(indexing.healpy_to_flm(alm, L))
+    """healpy (nalm,) of a real signal → dense (L, 2L−1), f_{ℓ,−m} = (−1)^m conj f_ℓm."""
+    ell, plus, minus = _positions(L)
+    out = np.zeros((L, 2 * L - 1), alm.dtype)
+    out[ell, minus] = (-1.0) ** (plus - (L - 1)) * np.conj(alm)
+    out[ell, plus] = alm
+    return out
 
 
-def _geometry(L, sampling):
-    return {"lmax": L - 1, "geometry": GEOMETRY[sampling], "nthreads": 0}
+@lru_cache(maxsize=16)
+def _healpix_geometry(nside: int) -> dict:
+    """ducc0's ring description of HEALPix (RING order) and the per-pixel quadrature weights."""
+    info = _ducc().healpix.Healpix_Base(nside, "RING").sht_info()
+    nphi = info["nphi"].astype(np.int64)
+    weights = np.repeat(_core_quadrature.weights(2 * nside, "healpix", nside), nphi)
+    return info | {"weights": weights}
 
 
-def _inverse_one(flm, L, spin, sampling, shape):
-    sht = _ducc()
+def _synthesis(alm, L, spin, sampling, nside, shape):
+    """ducc0 synthesis of (ncomp, nalm) healpy-ordered coefficients → (ncomp, *shape) maps."""
+    sht = _ducc().sht.experimental
+    if sampling == "healpix":
+        geo = {k: v for k, v in _healpix_geometry(nside).items() if k != "weights"}
+        return sht.synthesis(alm=alm, spin=spin, lmax=L - 1, nthreads=0, **geo)
+    geo = {"geometry": GEOMETRY[sampling], "ntheta": shape[0], "nphi": shape[1]}
+    return sht.synthesis_2d(alm=alm, spin=spin, lmax=L - 1, nthreads=0, **geo)
+
+
+def _analysis(maps, L, spin, sampling, nside):
+    """ducc0 analysis of (ncomp, *shape) real maps → (ncomp, nalm): exact on MW/MWSS/DH/GL;
+    on HEALPix the adjoint synthesis of the map times physml's ring quadrature weights."""
+    sht = _ducc().sht.experimental
+    maps = np.ascontiguousarray(maps)
+    if sampling == "healpix":
+        geo = dict(_healpix_geometry(nside))
+        weighted = maps * geo.pop("weights")
+        return sht.adjoint_synthesis(map=weighted, spin=spin, lmax=L - 1, nthreads=0, **geo)
+    geo = {"geometry": GEOMETRY[sampling]}
+    return sht.analysis_2d(map=maps, spin=spin, lmax=L - 1, nthreads=0, **geo)
+
+
+def _inverse_one(flm, L, spin, sampling, nside, reality, shape):
+    if reality:  # a real spin-0 map: one transform of the Hermitian coefficients
+        return _synthesis(_healpy(flm, L)[None], L, 0, sampling, nside, shape)[0] + 0j
     a = flm if spin >= 0 else (-1.0) ** spin * _star(flm, L)
     s = abs(spin)
-    geo = _geometry(L, sampling) | {"ntheta": shape[0], "nphi": shape[1]}
     if s == 0:
         parts = [(a + _star(a, L)) / 2, (a - _star(a, L)) / 2j]
-        maps = [sht.synthesis_2d(alm=_healpy(p, L)[None], spin=0, **geo)[0] for p in parts]
+        maps = [_synthesis(_healpy(p, L)[None], L, 0, sampling, nside, shape)[0] for p in parts]
         f = maps[0] + 1j * maps[1]
     else:
         grad, curl = -(a + _star(a, L)) / 2, -(a - _star(a, L)) / 2j
-        q, u = sht.synthesis_2d(alm=np.stack([_healpy(grad, L), _healpy(curl, L)]), spin=s, **geo)
+        alm = np.stack([_healpy(grad, L), _healpy(curl, L)])
+        q, u = _synthesis(alm, L, s, sampling, nside, shape)
         f = q + 1j * u
     return f if spin >= 0 else np.conj(f)
 
 
-def _forward_one(f, L, spin, sampling):
-    sht = _ducc()
+def _forward_one(f, L, spin, sampling, nside, reality):
+    if reality:  # the imaginary part is zero: one transform
+        return _dense(_analysis(f.real[None], L, 0, sampling, nside)[0], L)
     g = f if spin >= 0 else np.conj(f)
     s = abs(spin)
-    geo = _geometry(L, sampling)
     if s == 0:
-        re, im = (
-            sht.analysis_2d(map=np.ascontiguousarray(p)[None], spin=0, **geo)[0]
-            for p in (g.real, g.imag)
-        )
+        re, im = (_analysis(p[None], L, 0, sampling, nside)[0] for p in (g.real, g.imag))
         a = _dense(re, L) + 1j * _dense(im, L)
     else:
-        maps = np.ascontiguousarray(np.stack([g.real, g.imag]))
-        grad, curl = sht.analysis_2d(map=maps, spin=s, **geo)
+        grad, curl = _analysis(np.stack([g.real, g.imag]), L, s, sampling, nside)
         a = -(_dense(grad, L) + 1j * _dense(curl, L))
     return a if spin >= 0 else (-1.0) ** spin * _star(a, L)
 
@@ -96,50 +140,58 @@ def _batched(fn, x, core_ndim, out_shape, dtype):
     return out.reshape(*batch, *out_shape).astype(dtype)
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3))
-def _inverse_core(flm, L, spin, sampling):
+_STATIC = (1, 2, 3, 4, 5)  # L, spin, sampling, nside, reality
+
+
+@partial(jax.custom_vjp, nondiff_argnums=_STATIC)
+def _inverse_core(flm, L, spin, sampling, nside, reality):
     from physml.core.sampling import f_shape
 
-    shape = f_shape(L, sampling)
+    shape = f_shape(L, sampling, nside or None)
     out = jax.ShapeDtypeStruct((*flm.shape[:-2], *shape), flm.dtype)
-    host = partial(_inverse_one, L=L, spin=spin, sampling=sampling, shape=shape)
+    host = partial(
+        _inverse_one, L=L, spin=spin, sampling=sampling, nside=nside, reality=reality, shape=shape
+    )
     return jax.pure_callback(
         lambda x: _batched(host, x, 2, shape, out.dtype), out, flm, vmap_method="expand_dims"
     )
 
 
-def _inverse_fwd(flm, L, spin, sampling):
-    return _inverse_core(flm, L, spin, sampling), None
+def _inverse_fwd(flm, L, spin, sampling, nside, reality):
+    return _inverse_core(flm, L, spin, sampling, nside, reality), None
 
 
-def _inverse_bwd(L, spin, sampling, _, ct):
+def _inverse_bwd(L, spin, sampling, nside, reality, _, ct):
     from ._transforms import _inverse_adjoint
 
-    adj = _inverse_adjoint(jnp.conj(ct), spin, L=L, sampling=sampling, nside=0)
+    adj = _inverse_adjoint(jnp.conj(ct), spin, L=L, sampling=sampling, nside=nside)
     return (jnp.conj(adj),)
 
 
 _inverse_core.defvjp(_inverse_fwd, _inverse_bwd)
 
 
-@partial(jax.custom_vjp, nondiff_argnums=(1, 2, 3))
-def _forward_core(f, L, spin, sampling):
+@partial(jax.custom_vjp, nondiff_argnums=_STATIC)
+def _forward_core(f, L, spin, sampling, nside, reality):
+    from physml.core.sampling import f_shape
+
     shape = (L, 2 * L - 1)
     out = jax.ShapeDtypeStruct((*f.shape[:-2], *shape), f.dtype)
-    host = partial(_forward_one, L=L, spin=spin, sampling=sampling)
+    host = partial(_forward_one, L=L, spin=spin, sampling=sampling, nside=nside, reality=reality)
+    ndim = len(f_shape(L, sampling, nside or None))
     return jax.pure_callback(
-        lambda x: _batched(host, x, 2, shape, out.dtype), out, f, vmap_method="expand_dims"
+        lambda x: _batched(host, x, ndim, shape, out.dtype), out, f, vmap_method="expand_dims"
     )
 
 
-def _forward_fwd(f, L, spin, sampling):
-    return _forward_core(f, L, spin, sampling), None
+def _forward_fwd(f, L, spin, sampling, nside, reality):
+    return _forward_core(f, L, spin, sampling, nside, reality), None
 
 
-def _forward_bwd(L, spin, sampling, _, ct):
+def _forward_bwd(L, spin, sampling, nside, reality, _, ct):
     from ._transforms import _forward_adjoint
 
-    adj = _forward_adjoint(jnp.conj(ct), spin, L=L, sampling=sampling, nside=0, iter=0)
+    adj = _forward_adjoint(jnp.conj(ct), spin, L=L, sampling=sampling, nside=nside, iter=0)
     return (jnp.conj(adj),)
 
 
@@ -147,22 +199,25 @@ _forward_core.defvjp(_forward_fwd, _forward_bwd)
 
 
 def _check_sampling(sampling):
-    if sampling not in GEOMETRY:
-        raise ValueError(f"method='ducc' supports sampling in {tuple(GEOMETRY)}, got {sampling!r}")
+    if sampling not in SAMPLINGS:
+        raise ValueError(f"method='ducc' supports sampling in {SAMPLINGS}, got {sampling!r}")
 
 
 def inverse(flm, *, L, spin, sampling, nside, reality):
     """Inverse transform by ducc0 (validated complex ``flm``)."""
     _check_sampling(sampling)
-    f = _inverse_core(flm, L, spin, sampling)
+    f = _inverse_core(flm, L, spin, sampling, nside or 0, reality)
     return f.real if reality else f
 
 
 def forward(f, *, L, spin, sampling, nside, reality, iter):
-    """Forward transform by ducc0 (exact on these samplings, so ``iter`` only refines rounding)."""
+    """Forward transform by ducc0: exact on MW/MWSS/DH/GL (``iter`` only refines rounding);
+    on HEALPix physml's ring quadrature, refined ``iter`` times like the ``"jax"`` method."""
     _check_sampling(sampling)
+    nside = nside or 0
     x = f.astype(jnp.result_type(f.dtype, jnp.complex64))
-    flm = _forward_core(x, L, spin, sampling)
+    flm = _forward_core(x, L, spin, sampling, nside, reality)
     for _ in range(iter):
-        flm = flm + _forward_core(x - _inverse_core(flm, L, spin, sampling), L, spin, sampling)
+        approx = _inverse_core(flm, L, spin, sampling, nside, reality)
+        flm = flm + _forward_core(x - approx, L, spin, sampling, nside, reality)
     return _spherical.hermitian_fill(flm[..., L - 1 :], L) if reality else flm

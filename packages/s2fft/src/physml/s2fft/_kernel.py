@@ -19,12 +19,20 @@ What makes it fast (the work is ~L³ multiply-adds, as in libsharp; Reinecke 201
   the rings θ ≤ π/2 only and every value serves a ring and its mirror;
 - blocks of |m| columns (m and −m together) whose ℓ-loop starts at the block's smallest
   |m|: the zeros ℓ < |m| are never visited, and a block's state stays in cache;
-- per step, a few fused multiply-adds per (m, ring): coefficients are O(L) vectors.
+- per step, a few fused multiply-adds per (m, ring): coefficients are O(L) vectors;
+- when the orders n are closed under negation (spin 0; Wigner transforms over all n) only
+  m = +j is recursed, the −m half is a signed copy (see :class:`_Block`).
+
+Blocks can be listed explicitly (:func:`synthesis_columns`, :func:`analysis_columns`, with
+traced block indices), which is how one map is split over m across devices
+(:mod:`physml.s2fft._msplit`).
 
 Memory is O(L · nθ) whatever the batch of coefficients (all shapes are static).
 """
 
 from __future__ import annotations
+
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -37,49 +45,72 @@ BLOCK = 16
 """Number of |m| columns per block (each holding m and −m)."""
 
 
-def _geometry(L: int, theta: np.ndarray):
+def _geometry(L: int, theta: np.ndarray, total_blocks: int | None = None):
     nth = theta.size
     north = (nth + 1) // 2
-    blocks = -(-L // BLOCK)
+    blocks = max(-(-L // BLOCK), total_blocks or 0)
     return nth, north, nth - north, blocks, blocks * BLOCK
 
 
-def _setup(L, theta, orders, dt):
-    nth, north, south, blocks, width = _geometry(L, theta)
+def _setup(L, theta, orders, dt, total_blocks=None):
+    nth, north, south, blocks, width = _geometry(L, theta, total_blocks)
     key = tuple(float(t) for t in theta[:north])
     mant, expo = seed_table(L, key, orders, width, np.dtype(dt).name)
     h = jnp.asarray(pole_distance(key, np.dtype(dt).name))
     return nth, north, south, blocks, width, jnp.asarray(mant), jnp.asarray(expo), h
 
 
-def _split(a: jax.Array, L: int, width: int) -> jax.Array:
-    """(..., 2L−1, U) → (..., 2, width, U): half 0 holds m = +j, half 1 holds m = −j."""
-    halves = jnp.stack([a[..., L - 1 :, :], a[..., L - 1 :: -1, :]], axis=-3)
-    pad = [(0, 0)] * halves.ndim
-    pad[-2] = (0, width - L)
-    return jnp.pad(halves, pad)
-
-
 def _merge(a: jax.Array, L: int, axis: int) -> jax.Array:
-    """Inverse of :func:`_split` along (half, j) = (axis, axis + 1) → one axis of 2L−1."""
+    """Columns (half, j) at (axis, axis + 1), half 0 m = +j and half 1 m = −j → one axis of
+    2L−1 in natural order m = −(L−1) … L−1 (the duplicate −0 and the columns j ≥ L dropped)."""
     a = jnp.moveaxis(a, (axis, axis + 1), (0, 1))
     merged = jnp.concatenate([a[1, L - 1 : 0 : -1], a[0, :L]], axis=0)
     return jnp.moveaxis(merged, 0, axis)
 
 
+def _negated_orders(orders: tuple[int, ...]) -> tuple[int, ...] | None:
+    """Index q(p) with n_q = −n_p for every p, or None when the orders are not closed under ±."""
+    index = {n: p for p, n in enumerate(orders)}
+    if any(-n not in index for n in orders):
+        return None
+    return tuple(index[-n] for n in orders)
+
+
 class _Block:
-    """Recursion of one block of |m| columns: coefficients, steps and rescaling."""
+    """Recursion of one block of |m| columns: coefficients, steps and rescaling.
+
+    When the orders are closed under negation (spin 0, or every Wigner transform over
+    n = −N+1 … N−1) only m = +j is recursed: d^ℓ_{−m,n} = (−1)^{m+n} d^ℓ_{m,−n}
+    (Varshalovich et al. 1988, §4.4), so the −m half is a signed copy (:meth:`expand`), which
+    halves the recursion work.
+    """
 
     def __init__(self, j0, orders, h, mant, expo, dt):
         self.dt, self.h = dt, h
         j = (j0 + jnp.arange(BLOCK)).astype(dt)
-        self.m = jnp.stack([j, -j])[None]  # (1, 2, B)
+        self.negated = _negated_orders(orders)
+        halves = 1 if self.negated is not None else 2
+        self.m = jnp.stack([j, -j])[None, :halves]  # (1, halves, B)
         self.n = jnp.asarray(orders, dt)[:, None, None]  # (P, 1, 1)
         self.parity = jnp.asarray(np.abs(orders) % 2, jnp.int32)[:, None, None]
         self.ell0 = jnp.maximum(jnp.abs(self.m), jnp.abs(self.n))
-        self.seed = lax.dynamic_slice_in_dim(mant, j0, BLOCK, axis=2)
-        self.seed_k = lax.dynamic_slice_in_dim(expo, j0, BLOCK, axis=2)
+        self.seed = lax.dynamic_slice_in_dim(mant[:, :halves], j0, BLOCK, axis=2)
+        self.seed_k = lax.dynamic_slice_in_dim(expo[:, :halves], j0, BLOCK, axis=2)
         self.big = 2.0 ** EXPONENT[np.dtype(dt)]
+        if self.negated is not None:
+            jn = (j0 + jnp.arange(BLOCK))[None, :] + jnp.asarray(orders)[:, None]
+            self.flip = (1 - 2 * (jn & 1)).astype(dt)[:, :, None]  # (P, B, 1): (−1)^{m+n}
+
+    @property
+    def halves(self) -> int:
+        return self.m.shape[1]
+
+    def expand(self, value):
+        """(P, halves, B, U) recursed values → (P, 2, B, U) for m = +j and m = −j."""
+        if self.negated is None:
+            return value
+        minus = self.flip * value[np.asarray(self.negated), 0]
+        return jnp.stack([value[:, 0], minus], axis=1)
 
     def mirror_sign(self, ell):
         """(−1)^{ℓ+n} of shape (P, 1, 1)."""
@@ -136,13 +167,13 @@ def _run_block(j0, L, orders, tables, dt, state, accumulate):
     every = CHECK_EVERY[np.dtype(dt)]
     start = jnp.maximum(j0, nmin)
     stop1 = jnp.minimum(L, jnp.maximum(j0 + BLOCK, nmax + 1))
-    zeros = jnp.zeros((len(orders), 2, BLOCK, h.size), dt)
+    zeros = jnp.zeros((len(orders), blk.halves, BLOCK, h.size), dt)
 
     def seeded(ell, carry):
         curr, aux, k, _, acc = carry
         curr, aux, k = blk.seed_step(ell, curr, aux, k)
         curr, aux, k, scale = blk.rescale(curr, aux, k)
-        return curr, aux, k, scale, accumulate(acc, ell, curr * scale, blk)
+        return curr, aux, k, scale, accumulate(acc, ell, blk.expand(curr * scale), blk)
 
     carry = lax.fori_loop(start, stop1, seeded, (zeros, zeros, zeros, zeros, state))
 
@@ -151,7 +182,7 @@ def _run_block(j0, L, orders, tables, dt, state, accumulate):
         for r in range(every):
             ell = stop1 + g * every + r
             curr, aux = blk.step(ell, curr, aux)
-            acc = accumulate(acc, ell, curr * scale, blk)
+            acc = accumulate(acc, ell, blk.expand(curr * scale), blk)
         curr, aux, k, scale = blk.rescale(curr, aux, k)
         return curr, aux, k, scale, acc
 
@@ -159,20 +190,31 @@ def _run_block(j0, L, orders, tables, dt, state, accumulate):
     return lax.fori_loop(0, groups, group, carry)[-1]
 
 
-def synthesis(x: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...]) -> jax.Array:
-    """G[..., p, t, m] = Σ_ℓ d^ℓ_{m,n_p}(θ_t) x[..., p, ℓ, m] for complex x (..., P, L, 2L−1)."""
-    dt = jnp.finfo(x.dtype).dtype
-    nth, north, south, blocks, width, mant, expo, h = _setup(L, theta, orders, dt)
-    batch, P = x.shape[:-3], len(orders)
-    xf = x.reshape(-1, P, L, 2 * L - 1)
-    rows = jnp.moveaxis(_split(jnp.swapaxes(xf, -1, -2), L, width), -1, 0)  # (L, Bt, P, 2, W)
-    rows = jnp.pad(rows, [(0, CHECK_EVERY[np.dtype(dt)])] + [(0, 0)] * 4)
-    rows = jnp.stack([rows.real, rows.imag], axis=1).astype(dt)  # (L + pad, 2, Bt, P, 2, W)
-    shape = (2, 2, xf.shape[0], P, 2, width, north)  # (north/south, re/im, Bt, P, ±, j, t)
+def block_columns(block_ids: np.ndarray) -> np.ndarray:
+    """(2, nb·BLOCK) orders m of the columns of the listed blocks: row 0 is +j, row 1 is −j."""
+    j = (np.asarray(block_ids)[:, None] * BLOCK + np.arange(BLOCK)).reshape(-1)
+    return np.stack([j, -j])
 
-    def block(b, out):
-        j0 = b * BLOCK
-        xb = lax.dynamic_slice_in_dim(rows, j0, BLOCK, axis=5)
+
+def take_columns(x: jax.Array, L: int, block_ids: jax.Array) -> jax.Array:
+    """(..., 2L−1) in natural order → (..., 2, nb·BLOCK) columns ±j of the blocks (0 if j ≥ L)."""
+    j = (jnp.asarray(block_ids)[:, None] * BLOCK + jnp.arange(BLOCK)).reshape(-1)
+    index = jnp.clip(jnp.stack([L - 1 + j, L - 1 - j]), 0, 2 * L - 2)
+    return jnp.where(j < L, jnp.take(x, index, axis=-1), 0)
+
+
+def _synthesis_columns(xs, ids, L, theta, orders, total_blocks):
+    dt = jnp.finfo(xs.dtype).dtype
+    nth, north, south, _, _, mant, expo, h = _setup(L, np.asarray(theta), orders, dt, total_blocks)
+    batch, P, cols = xs.shape[:-4], len(orders), xs.shape[-1]
+    xf = xs.reshape(-1, P, L, 2, cols)
+    rows = jnp.pad(jnp.moveaxis(xf, 2, 0), [(0, CHECK_EVERY[np.dtype(dt)])] + [(0, 0)] * 4)
+    rows = jnp.stack([rows.real, rows.imag], axis=1).astype(dt)  # (L + pad, 2, Bt, P, 2, c)
+    shape = (2, 2, xf.shape[0], P, 2, cols, north)  # (north/south, re/im, Bt, P, ±, c, t)
+
+    def block(i, out):
+        j0 = ids[i] * BLOCK
+        xb = lax.dynamic_slice_in_dim(rows, i * BLOCK, BLOCK, axis=5)
 
         def accumulate(acc, ell, value, blk):
             a = xb[ell][..., None]
@@ -182,35 +224,31 @@ def synthesis(x: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...
 
         zeros = jnp.zeros((*shape[:-2], BLOCK, north), dt)
         acc = _run_block(j0, L, orders, (h, mant, expo), dt, zeros, accumulate)
-        return lax.dynamic_update_slice_in_dim(out, acc, j0, axis=5)
+        return lax.dynamic_update_slice_in_dim(out, acc, i * BLOCK, axis=5)
 
-    acc = lax.fori_loop(0, blocks, block, jnp.zeros(shape, dt))
+    acc = lax.fori_loop(0, ids.shape[0], block, jnp.zeros(shape, dt))
     nr, ni, sr, si = acc[0, 0], acc[0, 1], acc[1, 0], acc[1, 1]
-    north_g = jnp.swapaxes(_merge(lax.complex(nr, ni), L, 2), -1, -2)
-    south_g = jnp.swapaxes(_merge(lax.complex(sr, si)[:, :, ::-1], L, 2), -1, -2)
-    g = jnp.concatenate([north_g, south_g[..., np.arange(south)[::-1], :]], axis=-2)
-    return g.reshape(*batch, P, nth, 2 * L - 1)
+    north_g = lax.complex(nr, ni)  # (Bt, P, 2, c, north)
+    south_g = lax.complex(sr, si)[:, :, ::-1]  # the south of +m was accumulated at −m
+    g = jnp.concatenate([north_g, south_g[..., np.arange(south)[::-1]]], axis=-1)
+    return jnp.moveaxis(g, -1, 2).reshape(*batch, P, nth, 2, cols)
 
 
-def analysis(g: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...]) -> jax.Array:
-    """y[..., p, ℓ, m] = Σ_t d^ℓ_{m,n_p}(θ_t) G[..., p, t, m] for complex G (..., P, nθ, 2L−1)."""
+def _analysis_columns(g, ids, L, theta, orders, total_blocks):
     dt = jnp.finfo(g.dtype).dtype
-    nth, north, south, blocks, width, mant, expo, h = _setup(L, theta, orders, dt)
-    batch, P = g.shape[:-3], len(orders)
-    gf = g.reshape(-1, P, nth, 2 * L - 1)
-    g_north = gf[..., :north, :]
-    g_south = gf[..., nth - 1 - np.arange(south), :]
-    g_south = jnp.pad(g_south, [(0, 0), (0, 0), (0, north - south), (0, 0)])
-    # (Bt, P, 2, W, U); the south half is read at −m, hence the swapped halves.
-    gn = _split(jnp.swapaxes(g_north, -1, -2), L, width)
-    gs = _split(jnp.swapaxes(g_south, -1, -2), L, width)[:, :, ::-1]
-    parts = jnp.stack([gn.real, gn.imag, gs.real, gs.imag]).astype(dt)  # (4, Bt, P, 2, W, U)
+    nth, north, south, _, _, mant, expo, h = _setup(L, np.asarray(theta), orders, dt, total_blocks)
+    batch, P, cols = g.shape[:-4], len(orders), g.shape[-1]
+    gt = jnp.moveaxis(g.reshape(-1, P, nth, 2, cols), 2, -1)  # (Bt, P, 2, c, nθ)
+    gn = gt[..., :north]
+    gs = jnp.pad(gt[..., nth - 1 - np.arange(south)], [(0, 0)] * 4 + [(0, north - south)])
+    gs = gs[:, :, ::-1]  # the south half is read at −m, hence the swapped halves
+    parts = jnp.stack([gn.real, gn.imag, gs.real, gs.imag]).astype(dt)  # (4, Bt, P, 2, c, U)
     pad = CHECK_EVERY[np.dtype(dt)]
-    out_shape = (L + pad, 2, gf.shape[0], P, 2, width)
+    out_shape = (L + pad, 2, gt.shape[0], P, 2, cols)
 
-    def block(b, out):
-        j0 = b * BLOCK
-        gb = lax.dynamic_slice_in_dim(parts, j0, BLOCK, axis=4)
+    def block(i, out):
+        j0 = ids[i] * BLOCK
+        gb = lax.dynamic_slice_in_dim(parts, i * BLOCK, BLOCK, axis=4)
 
         def accumulate(acc, ell, value, blk):
             r = jnp.sum(value * gb, axis=-1)  # (4, Bt, P, 2, B)
@@ -219,10 +257,70 @@ def analysis(g: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...]
 
         zeros = jnp.zeros((*out_shape[:-1], BLOCK), dt)
         acc = _run_block(j0, L, orders, (h, mant, expo), dt, zeros, accumulate)
-        return lax.dynamic_update_slice_in_dim(out, acc, j0, axis=5)
+        return lax.dynamic_update_slice_in_dim(out, acc, i * BLOCK, axis=5)
 
-    y = lax.fori_loop(0, blocks, block, jnp.zeros(out_shape, dt))
-    yr, yi = y[:, 0], y[:, 1]
-    y = jnp.moveaxis(lax.complex(yr, yi)[:L], 0, -3)  # (Bt, P, L, 2, W)
-    y = _merge(y[..., None], L, 3)[..., 0]
-    return y.reshape(*batch, P, L, 2 * L - 1)
+    y = lax.fori_loop(0, ids.shape[0], block, jnp.zeros(out_shape, dt))
+    y = jnp.moveaxis(lax.complex(y[:, 0], y[:, 1])[:L], 0, -3)  # (Bt, P, L, 2, c)
+    return y.reshape(*batch, P, L, 2, cols)
+
+
+_STATIC = (2, 3, 4, 5)  # L, theta (tuple), orders, total_blocks
+
+
+@partial(jax.custom_vjp, nondiff_argnums=_STATIC)
+def synthesis_columns(xs, block_ids, L, theta, orders, total_blocks=None):
+    """G[..., p, t, h, c] = Σ_ℓ d^ℓ_{m,n_p}(θ_t) x[..., p, ℓ, h, c] on the columns of blocks.
+
+    ``xs`` complex (..., P, L, 2, nb·BLOCK) in the column layout of :func:`take_columns`
+    (h = 0: m = +j, h = 1: m = −j); ``block_ids`` (nb,) integers, may be traced (e.g. one
+    device's share of the blocks); blocks past ceil(L/BLOCK), up to ``total_blocks``, are
+    padding.  ``theta`` is a tuple of ring colatitudes.  Returns (..., P, nθ, 2, nb·BLOCK).
+    Reverse-mode derivatives use :func:`analysis_columns`, its exact transpose.
+    """
+    ids = jnp.asarray(block_ids, jnp.int32)
+    return _synthesis_columns(xs, ids, L, theta, orders, total_blocks)
+
+
+@partial(jax.custom_vjp, nondiff_argnums=_STATIC)
+def analysis_columns(g, block_ids, L, theta, orders, total_blocks=None):
+    """y[..., p, ℓ, h, c] = Σ_t d^ℓ_{m,n_p}(θ_t) G[..., p, t, h, c]: the transpose of
+    :func:`synthesis_columns`; ``g`` complex (..., P, nθ, 2, nb·BLOCK) → (..., P, L, 2, nb·BLOCK).
+    """
+    ids = jnp.asarray(block_ids, jnp.int32)
+    return _analysis_columns(g, ids, L, theta, orders, total_blocks)
+
+
+def _synthesis_fwd(xs, block_ids, L, theta, orders, total_blocks):
+    return synthesis_columns(xs, block_ids, L, theta, orders, total_blocks), block_ids
+
+
+def _synthesis_bwd(L, theta, orders, total_blocks, block_ids, ct):
+    return analysis_columns(ct, block_ids, L, theta, orders, total_blocks), None
+
+
+def _analysis_fwd(g, block_ids, L, theta, orders, total_blocks):
+    return analysis_columns(g, block_ids, L, theta, orders, total_blocks), block_ids
+
+
+def _analysis_bwd(L, theta, orders, total_blocks, block_ids, ct):
+    return synthesis_columns(ct, block_ids, L, theta, orders, total_blocks), None
+
+
+synthesis_columns.defvjp(_synthesis_fwd, _synthesis_bwd)
+analysis_columns.defvjp(_analysis_fwd, _analysis_bwd)
+
+
+def synthesis(x: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...]) -> jax.Array:
+    """G[..., p, t, m] = Σ_ℓ d^ℓ_{m,n_p}(θ_t) x[..., p, ℓ, m] for complex x (..., P, L, 2L−1)."""
+    ids = np.arange(-(-L // BLOCK))
+    xs = take_columns(x, L, ids)
+    g = _synthesis_columns(xs, jnp.asarray(ids, jnp.int32), L, tuple(theta), orders, None)
+    return _merge(g, L, g.ndim - 2)
+
+
+def analysis(g: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...]) -> jax.Array:
+    """y[..., p, ℓ, m] = Σ_t d^ℓ_{m,n_p}(θ_t) G[..., p, t, m] for complex G (..., P, nθ, 2L−1)."""
+    ids = np.arange(-(-L // BLOCK))
+    gs = take_columns(g, L, ids)
+    y = _analysis_columns(gs, jnp.asarray(ids, jnp.int32), L, tuple(theta), orders, None)
+    return _merge(y, L, y.ndim - 2)

@@ -25,7 +25,7 @@ _GRIDS = {
 def _to_torus(g: jax.Array, parity: np.ndarray, L: int, grid: str) -> jax.Array:
     """Ring samples (..., P, nθ, M) → torus samples (..., P, N, M) by the mirror symmetry."""
     size, _, rings = _GRIDS[grid](L)
-    sign = jnp.asarray(np.where(parity, -1.0, 1.0), jnp.finfo(g.dtype).dtype)[:, None, :]
+    sign = jnp.where(jnp.asarray(parity), -1.0, 1.0).astype(jnp.finfo(g.dtype).dtype)[:, None, :]
     # torus point t ≥ rings sits at 2π − θ of ring size − t (MW: size − 1 − t).
     last = size - rings if grid == "mwss" else size - rings - 1
     mirrored = g[..., last - np.arange(size - rings), :]
@@ -35,8 +35,9 @@ def _to_torus(g: jax.Array, parity: np.ndarray, L: int, grid: str) -> jax.Array:
 def resample(g: jax.Array, parity: np.ndarray, L: int, source: str, target: str) -> jax.Array:
     """Ring profiles on ``source`` rings (..., P, nθ, M) evaluated on ``target`` rings.
 
-    ``parity`` (P, M) is True where m − n_p is odd.  ``source`` is ``"mw"`` or ``"mwss"``;
-    ``target`` is ``"mw"`` or ``"dh"``.  Exact for band-limited profiles (degree < L).
+    ``parity`` (P, M) is True where m − n_p is odd (a NumPy or a traced JAX array).
+    ``source`` is ``"mw"`` or ``"mwss"``; ``target`` is ``"mw"`` or ``"dh"``.  Exact for
+    band-limited profiles (degree < L).
     """
     size, offset, _ = _GRIDS[source](L)
     out_size, out_offset, out_rings = _GRIDS[target](L)

@@ -8,8 +8,11 @@ Two ways to use several devices (all with :mod:`physml.core.sharding` and
 transforms its block with the ordinary transform, any method (``"jax"``, ``"precompute"``).
 No communication.
 
-*One large map* (:func:`forward_distributed`, :func:`inverse_distributed`; MW, MWSS, DH, GL):
-split over the θ rings.  Both stages of a transform are local per ring — the ring FFT
+*One large map* (:func:`forward_distributed`, :func:`inverse_distributed`; MW, MWSS, DH, GL).
+By default (``split="m"``, :mod:`physml.s2fft._msplit`) the Legendre stage is split over the
+orders m and the ring FFTs over the rings, with one all-to-all between them (the classic
+distributed SHT).  With ``split="rings"`` both stages are split over the θ rings instead.
+Both stages of a transform are local per ring — the ring FFT
 along φ and the ℓ-streamed Wigner-d recursion, which is vectorised over colatitudes —
 so each device runs the recursion only for its own rings (work and recursion memory / D)::
 
@@ -56,7 +59,7 @@ from physml.core.validation import (
 )
 from physml.core.wigner import recursion_init, recursion_step, scan_wigner_d
 
-from . import _quadrature, _spherical, _transforms, wigner
+from . import _msplit, _quadrature, _spherical, _transforms, wigner
 
 DISTRIBUTED_SAMPLINGS: tuple[str, ...] = ("mw", "mwss", "dh", "gl")
 
@@ -323,7 +326,14 @@ def _inverse_distributed(flm, *, L, spin, sampling, mesh, name):
 
 
 def inverse_distributed(
-    flm: jax.Array, L: int, spin: int = 0, sampling: str = "mw", *, mesh: Mesh, axis_name=None
+    flm: jax.Array,
+    L: int,
+    spin: int = 0,
+    sampling: str = "mw",
+    *,
+    mesh: Mesh,
+    axis_name=None,
+    split: str = "m",
 ) -> jax.Array:
     """Inverse transform of one map whose rings are split over the devices of ``mesh``.
 
@@ -333,6 +343,9 @@ def inverse_distributed(
     L, spin : band-limit and spin (static).
     sampling : ``"mw" | "mwss" | "dh" | "gl"``.
     mesh, axis_name : the mesh and the axis the rings are split over (default its first).
+    split : ``"m"`` (default): the Legendre stage split over orders m, the FFTs over rings,
+        one all-to-all between them (:mod:`physml.s2fft._msplit`); ``"rings"``: both stages
+        split over rings, no communication in the inverse.
 
     Returns
     -------
@@ -343,9 +356,8 @@ def inverse_distributed(
     validate_shape(flm, (L, 2 * L - 1), name="flm", context=f"L={L}")
     validate_dtype(flm, name="flm")
     check_finite(flm, name="flm")
-    return _inverse_distributed(
-        as_complex(flm), L=L, spin=spin, sampling=sampling, mesh=mesh, name=name
-    )
+    impl = _split_impl(split, _msplit.inverse, _inverse_distributed)
+    return impl(as_complex(flm), L=L, spin=spin, sampling=sampling, mesh=mesh, name=name)
 
 
 def _quadrature_operator(L, spin, sampling, parts, dt):
@@ -400,7 +412,14 @@ def _forward_distributed(f, *, L, spin, sampling, mesh, name):
 
 
 def forward_distributed(
-    f: jax.Array, L: int, spin: int = 0, sampling: str = "mw", *, mesh: Mesh, axis_name=None
+    f: jax.Array,
+    L: int,
+    spin: int = 0,
+    sampling: str = "mw",
+    *,
+    mesh: Mesh,
+    axis_name=None,
+    split: str = "m",
 ) -> jax.Array:
     """Forward transform of one map whose rings are split over the devices of ``mesh``.
 
@@ -410,17 +429,26 @@ def forward_distributed(
     Parameters
     ----------
     f : (nθ, nφ) map, real or complex.
-    L, spin, sampling, mesh, axis_name : as in :func:`inverse_distributed`.
+    L, spin, sampling, mesh, axis_name, split : as in :func:`inverse_distributed`
+        (``split="rings"`` combines the per-ring partial sums by reduce-scatters).
 
     Returns
     -------
-    (L, 2L−1) complex coefficients, the m axis split over ``axis_name``.
+    (L, 2L−1) complex coefficients.
     """
     L, spin, sampling, name = _distributed_options(L, spin, sampling, mesh, axis_name)
     shape = _sampling.f_shape(L, sampling)
     validate_shape(f, shape, name="f", context=geometry_context(L, sampling))
     validate_dtype(f, name="f")
     check_finite(f, name="f")
-    return _forward_distributed(
-        as_complex(f), L=L, spin=spin, sampling=sampling, mesh=mesh, name=name
-    )
+    impl = _split_impl(split, _msplit.forward, _forward_distributed)
+    return impl(as_complex(f), L=L, spin=spin, sampling=sampling, mesh=mesh, name=name)
+
+
+SPLITS: tuple[str, ...] = ("m", "rings")
+
+
+def _split_impl(split, by_m, by_rings):
+    if split not in SPLITS:
+        raise ValueError(f"split={split!r} is not one of {SPLITS}")
+    return by_m if split == "m" else by_rings
