@@ -15,7 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import platform
+import sys
 import time
+from importlib import metadata
 from pathlib import Path
 
 import jax
@@ -74,6 +78,27 @@ def agreement(L=32, Ns=(1, 2, 3, 4)):
     return rows
 
 
+def _environment() -> dict:
+    """Versions, threads and machine load: the conditions the timings were taken under."""
+    versions = {}
+    for dist in ("jax", "jaxlib", "physml-s2wav", "physml-s2fft", "s2wav", "s2fft", "torch"):
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = None
+    return {
+        "command": " ".join([Path(sys.executable).name, *sys.argv]),
+        "python": platform.python_version(),
+        "machine": platform.processor() or platform.machine(),
+        "cpu_count": os.cpu_count(),
+        "cpus_usable": len(os.sched_getaffinity(0)),
+        "XLA_FLAGS": os.environ.get("XLA_FLAGS", ""),
+        "load_average_at_start": os.getloadavg(),
+        "versions": versions,
+        "devices": [str(d) for d in jax.devices()],
+    }
+
+
 def _memory(compiled):
     m = compiled.memory_analysis()
     if m is None:
@@ -105,6 +130,7 @@ def _time(name, L, N, analysis, synthesis, f, repeats, aux=None):
         "compile_s": compile_s,
         "xla_memory_mib": _memory(compiled),
         "roundtrip_error": _rel(back, f),
+        "load_1min": os.getloadavg()[0],
     }
     print(row, flush=True)
     return row
@@ -120,10 +146,14 @@ def _physml(L, N, f, repeats, method, max_kernel_gib):
         if nbytes > max_kernel_gib * 2**30:
             print(f"skip precompute L={L} N={N}: kernels need {nbytes / 2**30:.1f} GiB")
             return None
-        aux = (
-            s2w.precompute_kernels(filt, reality=True),
-            s2w.precompute_kernels(filt, reality=True, analysis=False),
+        start = time.perf_counter()
+        aux = jax.block_until_ready(
+            (
+                s2w.precompute_kernels(filt, reality=True),
+                s2w.precompute_kernels(filt, reality=True, analysis=False),
+            )
         )
+        build_s = time.perf_counter() - start
     else:
         aux = (None, None)
 
@@ -136,6 +166,7 @@ def _physml(L, N, f, repeats, method, max_kernel_gib):
     row = _time(f"physml.s2wav {method}", L, N, ana, syn, f, repeats, aux)
     if method == "precompute":
         row["kernel_mib"] = nbytes / 2**20
+        row["kernel_build_s"] = build_s
     return row
 
 
@@ -173,6 +204,27 @@ def speed(Ls, Ns, repeats, peer_max_L, max_kernel_gib, save=lambda rows: None):
     return rows
 
 
+def table(paths) -> str:
+    """Markdown table of the speed rows of one or more results files, with speed-ups."""
+    rows = [r for p in paths for r in json.loads(Path(p).read_text())["speed"]]
+    peer = {(r["L"], r["N"]): r for r in rows if r["library"].startswith("s2wav")}
+    lines = [
+        "| L | N | library | analysis + synthesis (s) | speed-up | compile (s) | XLA memory (MiB)"
+        " | kernels (MiB) | round-trip error | load |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: (r["L"], r["N"], r["library"])):
+        ref = peer.get((r["L"], r["N"]))
+        ratio = f"{ref['analysis_synthesis_s'] / r['analysis_synthesis_s']:.0f}×" if ref else "–"
+        kernels = f"{r['kernel_mib']:.0f}" if "kernel_mib" in r else "–"
+        lines.append(
+            f"| {r['L']} | {r['N']} | {r['library']} | {r['analysis_synthesis_s']:.3g} | {ratio}"
+            f" | {r['compile_s']:.0f} | {r['xla_memory_mib']:.1f} | {kernels}"
+            f" | {r['roundtrip_error']:.1e} | {r.get('load_1min', float('nan')):.0f} |"
+        )
+    return "\n".join(lines)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--L", type=int, nargs="+", default=[64, 128, 256, 512])
@@ -181,18 +233,23 @@ def main():
     parser.add_argument("--peer-max-L", type=int, default=512)
     parser.add_argument("--max-kernel-gib", type=float, default=4.0)
     parser.add_argument("--skip-agreement", action="store_true")
+    parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--table", type=Path, nargs="+", help="print the table of these files")
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     args = parser.parse_args()
-    results = {
-        "jax": jax.__version__,
-        "devices": [str(d) for d in jax.devices()],
-        "agreement": [] if args.skip_agreement else agreement(),
-    }
+    if args.table:
+        print(table(args.table))
+        return
+    results = {"environment": _environment()}
+    results["agreement"] = [] if args.skip_agreement else agreement()
 
     def save(rows):
         args.out.write_text(json.dumps({**results, "speed": rows}, indent=1))
 
-    save(speed(args.L, args.N, args.repeats, args.peer_max_L, args.max_kernel_gib, save))
+    rows = []
+    if not args.skip_speed:
+        rows = speed(args.L, args.N, args.repeats, args.peer_max_L, args.max_kernel_gib, save)
+    save(rows)
     print(f"wrote {args.out}")
 
 

@@ -10,14 +10,15 @@ from jax.test_util import check_grads
 import physml.s2wav as s2w
 
 
-@pytest.mark.parametrize(("N", "reality"), [(2, False), (3, True)])
-def test_analysis_adjoint_satisfies_the_inner_product_identity(N, reality):
+@pytest.mark.parametrize(("N", "reality", "gamma_oversample"), [(2, False, 1), (3, True, 2)])
+def test_analysis_adjoint_satisfies_the_inner_product_identity(N, reality, gamma_oversample):
     L = 8
+    kw = {"N": N, "reality": reality, "gamma_oversample": gamma_oversample}
     f = random_signal(L, seed=20, reality=reality)
-    coeffs = s2w.analysis(f, L, N=N, reality=reality)
+    coeffs = s2w.analysis(f, L, **kw)
     c = random_like(coeffs, seed=21, real=reality)
     lhs = inner(coeffs, c)
-    rhs = inner(f, s2w.analysis_adjoint(*c, L, N=N, reality=reality))
+    rhs = inner(f, s2w.analysis_adjoint(*c, L, **kw))
     assert abs(lhs - rhs) < 1e-12 * max(abs(lhs), 1.0)
 
 

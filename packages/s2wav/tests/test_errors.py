@@ -97,9 +97,28 @@ def test_layout_options_are_checked():
         s2w.analysis(_f(), L, oversample=0)
     with pytest.raises(ValueError, match=r"oversample=2 needs band-limits up to 16 but nside=4"):
         s2w.analysis(np.zeros(192), L, sampling="healpix", nside=4, oversample=2)
+    with pytest.raises(ValueError, match=r"gamma_oversample must be an integer >= 1, got gamma"):
+        s2w.analysis(_f(), L, gamma_oversample=0)
+    with pytest.raises(TypeError, match=r"gamma_oversample must be an integer >= 1, got 1.5"):
+        s2w.synthesis_adjoint(_f(), L, gamma_oversample=1.5)
     with pytest.raises(TypeError, match=r"multiresolution must be True or False"):
         s2w.analysis(_f(), L, multiresolution="yes")
     with pytest.raises(ValueError, match=r"method='ducc' is not one of"):
         s2w.analysis(_f(), L, method="ducc")
     with pytest.raises(ValueError, match=r"sampling='cube' is not one of"):
         s2w.analysis(_f(), L, sampling="cube")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"J_min": 4}, r"J_min=4 is out of range for L=8 and lam=2.0"),
+        ({"lam": 1.0}, r"lam must be a real number > 1"),
+        ({"N": 0}, r"N=0 directions needs 1 <= N <= L"),
+    ],
+)
+def test_transforms_report_bad_wavelet_parameters_before_any_work(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        s2w.analysis(_f(), L, **kwargs)
+    with pytest.raises(ValueError, match=match):
+        s2w.synthesis_adjoint(_f(), L, **kwargs)

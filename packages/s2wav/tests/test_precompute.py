@@ -9,14 +9,15 @@ import physml.s2fft as s2
 import physml.s2wav as s2w
 
 
-@pytest.mark.parametrize(("N", "reality"), [(3, True), (2, False)])
-def test_precompute_matches_on_the_fly_and_reconstructs(N, reality):
+@pytest.mark.parametrize(("N", "reality", "gamma_oversample"), [(3, True, 1), (2, False, 2)])
+def test_precompute_matches_on_the_fly_and_reconstructs(N, reality, gamma_oversample):
     L = 8
     f = random_signal(L, seed=30, reality=reality)
     filt = s2w.filters(L, N=N)
-    ana = s2w.precompute_kernels(filt, reality=reality)
-    syn = s2w.precompute_kernels(filt, reality=reality, analysis=False)
-    kw = {"N": N, "reality": reality, "filters": filt}
+    layout = {"reality": reality, "gamma_oversample": gamma_oversample}
+    ana = s2w.precompute_kernels(filt, **layout)
+    syn = s2w.precompute_kernels(filt, analysis=False, **layout)
+    kw = {"N": N, "filters": filt, **layout}
     fast = s2w.analysis(f, L, method="precompute", precomps=ana, **kw)
     slow = s2w.analysis(f, L, **kw)
     for x, y in zip(jax.tree_util.tree_leaves(fast), jax.tree_util.tree_leaves(slow)):

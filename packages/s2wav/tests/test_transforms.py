@@ -175,3 +175,39 @@ def test_batches_jit_and_vmap_give_the_per_signal_results():
         np.testing.assert_allclose(x, y[1], atol=1e-13)
     back = s2w.synthesis(*batched, L, N=2)
     np.testing.assert_allclose(back, fs, atol=1e-12)
+
+
+def _wigner_power(w, G, K, L_out, N_out):
+    """Wigner coefficients of |w|² on its (G, K) grid, cropped to ℓ < L_out, |n| < N_out."""
+    plm = np.asarray(s2.wigner.forward(jnp.abs(w) ** 2, G, K))
+    return plm[K - N_out : K - 1 + N_out, :L_out, G - L_out : G - 1 + L_out]
+
+
+def test_gamma_oversampling_samples_the_squared_modulus_without_aliasing():
+    """|W^j|² holds the orders |n| ≤ 2N_j − 2: its Wigner coefficients are the same on every
+    grid with G ≥ 2L_j and K ≥ 2N_j − 1, but aliased on the critical γ grid (K = N_j)."""
+    L, N, index = 8, 3, 2
+    flm = random_flm(L, seed=17)
+    filt = s2w.filters(L, N=N)
+    Lj, Nj = filt.bandlimits[index], filt.directions[index]
+    assert s2w.coefficient_directions(filt, gamma_oversample=2, oversample=2)[index] == 2 * Nj
+
+    def power(oversample, gamma_oversample, orders=2 * Nj - 1):
+        coeffs = s2w.flm_to_analysis(
+            flm, L, N=N, filters=filt, oversample=oversample, gamma_oversample=gamma_oversample
+        )
+        G = s2w.coefficient_bandlimits(filt, oversample)[0][index]
+        K = s2w.coefficient_directions(filt, gamma_oversample, oversample)[index]
+        assert coeffs.wavelet[index].shape == (2 * K - 1, G, 2 * G - 1)
+        return _wigner_power(coeffs.wavelet[index], G, K, 2 * Lj, orders)
+
+    reference = power(3, 3)
+    np.testing.assert_allclose(power(2, 2), reference, atol=1e-12)
+    # The critical grid holds only |n| < N_j; those orders receive the aliased |n| ≥ N_j.
+    aliased = power(2, 1, orders=Nj) - reference[Nj - 1 : 3 * Nj - 2]
+    assert np.abs(aliased).max() > 1e-6
+    back = s2w.synthesis(
+        *s2w.flm_to_analysis(flm, L, N=N, filters=filt, oversample=2, gamma_oversample=2),
+        L, N=N, filters=filt, oversample=2, gamma_oversample=2,
+    )  # fmt: skip
+    np.testing.assert_allclose(back, s2.inverse(flm, L), atol=1e-12)

@@ -8,7 +8,8 @@ analysis, synthesis               wavelet transform of a sampled signal and its 
 flm_to_analysis, synthesis_to_flm the same from/to harmonic coefficients
 analysis_adjoint, synthesis_adjoint   exact adjoints
 WaveletCoefficients               the ``(wavelet, scaling)`` pytree they return
-coefficient_shapes, coefficient_bandlimits   where the coefficients of each scale live
+coefficient_shapes, coefficient_bandlimits, coefficient_directions   where the coefficients
+                                  of each scale live (grid band-limits G_j, directions K_j)
 precompute_kernels, kernel_nbytes, WaveletKernels   the precompute method
 """
 
@@ -16,10 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from ._adjoint import analysis_adjoint, synthesis_adjoint
 from ._api import (
-    METHODS,
     analysis,
-    coefficient_bandlimits,
-    coefficient_shapes,
     flm_to_analysis,
     kernel_nbytes,
     precompute_kernels,
@@ -27,6 +25,12 @@ from ._api import (
     synthesis_to_flm,
 )
 from ._filters import FAMILIES, Filters, admissibility, filters
+from ._layout import (
+    METHODS,
+    coefficient_bandlimits,
+    coefficient_directions,
+    coefficient_shapes,
+)
 from ._precompute import WaveletKernels
 from ._transforms import WaveletCoefficients
 
@@ -46,6 +50,7 @@ __all__ = [
     "analysis",
     "analysis_adjoint",
     "coefficient_bandlimits",
+    "coefficient_directions",
     "coefficient_shapes",
     "filters",
     "flm_to_analysis",

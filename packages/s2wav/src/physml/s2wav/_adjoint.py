@@ -19,7 +19,8 @@ from physml.core import sampling as _sampling
 
 from . import _api
 from ._filters import Filters
-from ._transforms import Layout, WaveletCoefficients, coefficients_to_flm, flm_to_coefficients
+from ._layout import Layout, make_layout
+from ._transforms import WaveletCoefficients, coefficients_to_flm, flm_to_coefficients
 
 
 def _transpose(fn, primal, y):
@@ -58,8 +59,8 @@ def _synthesis_adjoint(f, filt, layout):
     real = jnp.finfo(f.dtype).dtype
     dtype = real if layout.reality else jnp.result_type(real, 1j)
     wav = tuple(
-        jax.ShapeDtypeStruct((*batch, *_sampling.so3_shape(G, Nj, layout.sampling, nsd)), dtype)
-        for G, Nj in zip(layout.grid_bandlimits, filt.directions)
+        jax.ShapeDtypeStruct((*batch, *_sampling.so3_shape(G, K, layout.sampling, nsd)), dtype)
+        for G, K in zip(layout.grid_bandlimits, layout.grid_directions)
     )
     scal_shape = (*batch, *_sampling.f_shape(layout.scaling_grid_bandlimit, layout.sampling, nsd))
     primal = WaveletCoefficients(wav, jax.ShapeDtypeStruct(scal_shape, dtype))
@@ -91,6 +92,7 @@ def analysis_adjoint(
     family: str = "scale_discretised",
     oversample: int = 1,
     multiresolution: bool = True,
+    gamma_oversample: int = 1,
 ) -> jax.Array:
     """Adjoint W† of :func:`physml.s2wav.analysis`: ⟨W f, c⟩ = ⟨f, W† c⟩ exactly.
 
@@ -104,7 +106,9 @@ def analysis_adjoint(
     (..., *f_shape(L, sampling, nside)) signal (real with ``reality``).
     """
     filt = _api.resolve_filters(filters, L, N, J_min, lam, spin, family)
-    layout = _api.make_layout(filt, sampling, nside, reality, oversample, multiresolution)
+    layout = make_layout(
+        filt, sampling, nside, reality, oversample, multiresolution, "jax", gamma_oversample
+    )
     coeffs = _api.check_coefficients((f_wav, f_scal), filt, layout)
     if layout.reality:
         coeffs = WaveletCoefficients(tuple(x.real for x in coeffs.wavelet), coeffs.scaling)
@@ -125,6 +129,7 @@ def synthesis_adjoint(
     family: str = "scale_discretised",
     oversample: int = 1,
     multiresolution: bool = True,
+    gamma_oversample: int = 1,
 ) -> WaveletCoefficients:
     """Adjoint of :func:`physml.s2wav.synthesis`: ⟨S c, f⟩ = ⟨c, S† f⟩ exactly.
 
@@ -133,6 +138,8 @@ def synthesis_adjoint(
     WaveletCoefficients shaped as :func:`physml.s2wav.analysis` returns them.
     """
     filt = _api.resolve_filters(filters, L, N, J_min, lam, spin, family)
-    layout = _api.make_layout(filt, sampling, nside, reality, oversample, multiresolution)
+    layout = make_layout(
+        filt, sampling, nside, reality, oversample, multiresolution, "jax", gamma_oversample
+    )
     f = _api.check_signal(f, filt.L, layout.sampling, layout.nside, layout.reality)
     return _synthesis_adjoint(f, filt, layout)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
-
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -15,24 +13,14 @@ from physml.core.validation import (
     check_finite,
     geometry_context,
     validate_dtype,
-    validate_geometry,
     validate_shape,
 )
 
 from . import _precompute
 from ._filters import Filters
 from ._filters import filters as build_filters
-from ._transforms import Layout, WaveletCoefficients, coefficients_to_flm, flm_to_coefficients
-
-METHODS: tuple[str, ...] = ("jax", "precompute")
-
-
-def _check_int_option(value: object, name: str, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {name}={value}")
-    return int(value)
+from ._layout import Layout, check_int_option, make_layout
+from ._transforms import WaveletCoefficients, coefficients_to_flm, flm_to_coefficients
 
 
 def resolve_filters(filters, L, N, J_min, lam, spin, family) -> Filters:
@@ -49,72 +37,6 @@ def resolve_filters(filters, L, N, J_min, lam, spin, family) -> Filters:
         names = "(L, N, J_min, lam, spin, family)"
         raise ValueError(f"filters were built for {names}={have}, but the call asks {want}")
     return filters
-
-
-def make_layout(
-    filt: Filters, sampling, nside, reality, oversample, multiresolution, method="jax"
-) -> Layout:
-    """Grid band-limits of every scale: oversample · (L_j if multiresolution else L)."""
-    L, sampling, nside = validate_geometry(filt.L, sampling, nside)
-    if not isinstance(reality, bool | np.bool_):
-        raise TypeError(f"reality must be True or False, got {reality!r}")
-    if reality and filt.spin != 0:
-        raise ValueError(f"reality=True needs spin=0 (a real signal), got spin={filt.spin}")
-    oversample = _check_int_option(oversample, "oversample", 1)
-    if not isinstance(multiresolution, bool | np.bool_):
-        raise TypeError(f"multiresolution must be True or False, got {multiresolution!r}")
-    base = filt.bandlimits if multiresolution else (L,) * filt.n_scales
-    grids = tuple(oversample * b for b in base)
-    scal = oversample * (filt.scaling_bandlimit if multiresolution else L)
-    if sampling == "healpix" and max(*grids, scal) > 3 * nside:
-        raise ValueError(
-            f"oversample={oversample} needs band-limits up to {max(*grids, scal)} but"
-            f" nside={nside} supports L <= {3 * nside}"
-        )
-    _check_method(method)
-    return Layout(sampling, nside, bool(reality), grids, scal, method)
-
-
-def _check_method(method):
-    if method not in METHODS:
-        raise ValueError(f"method={method!r} is not one of {METHODS}")
-
-
-def coefficient_shapes(
-    filt: Filters,
-    sampling: str = "mw",
-    nside: int | None = None,
-    oversample: int = 1,
-    multiresolution: bool = True,
-) -> tuple[tuple[tuple[int, ...], ...], tuple[int, ...]]:
-    """Shapes of the wavelet coefficients per scale and of the scaling coefficients.
-
-    Returns
-    -------
-    (wavelet_shapes, scaling_shape): ``wavelet_shapes[i] = (2N_j−1, *f_shape(G_j))`` for scale
-    j = J_min + i and ``scaling_shape = f_shape(G_s)``, with the grid band-limits of
-    :func:`coefficient_bandlimits`.
-    """
-    layout = make_layout(filt, sampling, nside, False, oversample, multiresolution)
-    nsd = layout.nside or None
-    wav = tuple(
-        _sampling.so3_shape(G, Nj, layout.sampling, nsd)
-        for G, Nj in zip(layout.grid_bandlimits, filt.directions)
-    )
-    return wav, _sampling.f_shape(layout.scaling_grid_bandlimit, layout.sampling, nsd)
-
-
-def coefficient_bandlimits(
-    filt: Filters, oversample: int = 1, multiresolution: bool = True
-) -> tuple[tuple[int, ...], int]:
-    """Grid band-limits (G_j per scale, G_s) on which the coefficients are sampled.
-
-    G_j = oversample · L_j (multiresolution) or oversample · L; the coefficient of scale j is
-    band-limited at L_j, so with ``oversample=2`` its square modulus |W^j|² (band-limit
-    2L_j − 1) is sampled exactly, as the scattering statistics need.
-    """
-    layout = make_layout(filt, "mw", None, False, oversample, multiresolution)
-    return layout.grid_bandlimits, layout.scaling_grid_bandlimit
 
 
 def check_signal(f, L, sampling, nside, reality):
@@ -151,9 +73,9 @@ def check_coefficients(coeffs, filt: Filters, layout: Layout) -> WaveletCoeffici
     )
     batch = np.shape(f_scal)[: np.ndim(f_scal) - len(scal_shape)]
     out = []
-    for j, x, G, Nj in zip(filt.scales, f_wav, layout.grid_bandlimits, filt.directions):
-        shape = (*batch, *_sampling.so3_shape(G, Nj, layout.sampling, nsd))
-        context = f"scale j={j} ({geometry_context(G, layout.sampling, nsd)}, N_j={Nj})"
+    for j, x, G, K in zip(filt.scales, f_wav, layout.grid_bandlimits, layout.grid_directions):
+        shape = (*batch, *_sampling.so3_shape(G, K, layout.sampling, nsd))
+        context = f"scale j={j} ({geometry_context(G, layout.sampling, nsd)}, K_j={K})"
         validate_shape(x, shape, name=f"f_wav[{j - filt.J_min}]", context=context)
         validate_dtype(x, name=f"f_wav[{j - filt.J_min}]")
         check_finite(x, name=f"f_wav[{j - filt.J_min}]")
@@ -180,6 +102,7 @@ def flm_to_analysis(
     multiresolution: bool = True,
     method: str = "jax",
     precomps: _precompute.WaveletKernels | None = None,
+    gamma_oversample: int = 1,
 ) -> WaveletCoefficients:
     """Wavelet analysis from harmonic coefficients f_ℓm (see :func:`analysis`).
 
@@ -193,7 +116,9 @@ def flm_to_analysis(
     WaveletCoefficients ``(wavelet, scaling)``.
     """
     filt = resolve_filters(filters, L, N, J_min, lam, spin, family)
-    layout = make_layout(filt, sampling, nside, reality, oversample, multiresolution, method)
+    layout = make_layout(
+        filt, sampling, nside, reality, oversample, multiresolution, method, gamma_oversample
+    )
     scales = _scale_kernels(precomps, layout, analysis=True)
     validate_shape(flm, (filt.L, 2 * filt.L - 1), name="flm", context=f"L={L}", batch_ok=True)
     validate_dtype(flm, name="flm")
@@ -230,6 +155,7 @@ def analysis(
     method: str = "jax",
     precomps: _precompute.WaveletKernels | None = None,
     iter: int = 0,
+    gamma_oversample: int = 1,
 ) -> WaveletCoefficients:
     """Directional wavelet analysis W^j(ρ) = ⟨f, R_ρ ψ^j⟩ and scaling S(ω) = ⟨f, R_ω φ⟩.
 
@@ -249,16 +175,20 @@ def analysis(
     reality : f is real (spin 0): wavelet and scaling coefficients are then real.
     filters : :func:`physml.s2wav.filters` output for these arguments (built if None).
     family : filter family when ``filters`` is None.
-    oversample : sample scale j on a grid of band-limit oversample · L_j (≥ 1).
+    oversample : sample scale j on a grid of band-limit G_j = oversample · L_j in (α, β).
     multiresolution : scale j at its own band-limit L_j (True) or at L (False).
     method : ``"jax"`` (on the fly) or ``"precompute"`` (needs ``precomps``).
     precomps : :func:`precompute_kernels` output (``analysis=True``) for ``"precompute"``.
     iter : Jacobi refinements of the spherical forward transform (HEALPix).
+    gamma_oversample : sample γ of scale j at 2K_j − 1 points, K_j =
+        min(gamma_oversample · N_j, G_j) (:func:`coefficient_directions`); with
+        ``oversample=2, gamma_oversample=2`` the modulus |W^j| is sampled without aliasing
+        in all three Euler angles.  Synthesis needs the same value.
 
     Returns
     -------
     WaveletCoefficients ``(wavelet, scaling)``: ``wavelet[i]`` of shape
-    (..., 2N_j−1, *f_shape(G_j, sampling, nside)) for j = J_min + i, ``scaling`` of shape
+    (..., 2K_j−1, *f_shape(G_j, sampling, nside)) for j = J_min + i, ``scaling`` of shape
     (..., *f_shape(G_s, sampling, nside)); see :func:`coefficient_shapes`.
 
     Examples
@@ -267,7 +197,9 @@ def analysis(
     >>> f_back = synthesis(f_wav, f_scal, L=32, N=3)            # doctest: +SKIP
     """
     filt = resolve_filters(filters, L, N, J_min, lam, spin, family)
-    layout = make_layout(filt, sampling, nside, reality, oversample, multiresolution, method)
+    layout = make_layout(
+        filt, sampling, nside, reality, oversample, multiresolution, method, gamma_oversample
+    )
     scales = _scale_kernels(precomps, layout, analysis=True)
     f = check_signal(f, filt.L, layout.sampling, layout.nside, layout.reality)
     kw = _sphere_kwargs(precomps, layout)
@@ -278,7 +210,7 @@ def analysis(
 
 
 def _iter(iter):
-    return _check_int_option(iter, "iter", 0)
+    return check_int_option(iter, "iter", 0)
 
 
 def synthesis_to_flm(
@@ -298,6 +230,7 @@ def synthesis_to_flm(
     multiresolution: bool = True,
     method: str = "jax",
     precomps: _precompute.WaveletKernels | None = None,
+    gamma_oversample: int = 1,
 ) -> jax.Array:
     """Harmonic coefficients f_ℓm = Σ_j Σ_n W^j_ℓmn Ψ^j_ℓn + sqrt(4π/(2ℓ+1)) Φ_ℓ S_ℓm.
 
@@ -306,7 +239,9 @@ def synthesis_to_flm(
     (..., L, 2L−1) complex.
     """
     filt = resolve_filters(filters, L, N, J_min, lam, spin, family)
-    layout = make_layout(filt, sampling, nside, reality, oversample, multiresolution, method)
+    layout = make_layout(
+        filt, sampling, nside, reality, oversample, multiresolution, method, gamma_oversample
+    )
     scales = _scale_kernels(precomps, layout, analysis=False)
     coeffs = check_coefficients((f_wav, f_scal), filt, layout)
     return coefficients_to_flm(coeffs, filt, layout, scales)
@@ -329,6 +264,7 @@ def synthesis(
     multiresolution: bool = True,
     method: str = "jax",
     precomps: _precompute.WaveletKernels | None = None,
+    gamma_oversample: int = 1,
 ) -> jax.Array:
     """Exact inverse of :func:`analysis`: the signal from its wavelet and scaling coefficients.
 
@@ -347,7 +283,7 @@ def synthesis(
     """
     options = (N, J_min, lam, spin, sampling, nside, reality, filters, family)
     flm = synthesis_to_flm(
-        f_wav, f_scal, L, *options, oversample, multiresolution, method, precomps
+        f_wav, f_scal, L, *options, oversample, multiresolution, method, precomps, gamma_oversample
     )
     layout = precomps.layout if method == "precompute" else None
     return s2.inverse(flm, L, spin, sampling, nside, reality, **_sphere_kwargs(precomps, layout))
@@ -362,13 +298,15 @@ def precompute_kernels(
     multiresolution: bool = True,
     analysis: bool = True,
     dtype=None,
+    gamma_oversample: int = 1,
 ) -> _precompute.WaveletKernels:
     """Kernels of the ``"precompute"`` method for :func:`analysis` (or :func:`synthesis`).
 
     Parameters
     ----------
     filters : :func:`physml.s2wav.filters` output.
-    sampling, nside, reality, oversample, multiresolution : the transform configuration.
+    sampling, nside, reality, oversample, multiresolution, gamma_oversample : the transform
+        configuration (as in :func:`analysis`).
     analysis : build for :func:`analysis`/:func:`flm_to_analysis` (True) or for
         :func:`synthesis`/:func:`synthesis_to_flm` (False).
     dtype : float32 or float64 kernels (float64 when x64 is enabled).
@@ -379,9 +317,8 @@ def precompute_kernels(
     """
     if not isinstance(filters, Filters):
         raise TypeError(f"filters must be physml.s2wav.filters(...) output, got {filters!r}")
-    layout = make_layout(
-        filters, sampling, nside, reality, oversample, multiresolution, "precompute"
-    )
+    options = (oversample, multiresolution, "precompute", gamma_oversample)
+    layout = make_layout(filters, sampling, nside, reality, *options)
     return _precompute.build(filters, layout, bool(analysis), dtype)
 
 
@@ -394,9 +331,9 @@ def kernel_nbytes(
     multiresolution: bool = True,
     analysis: bool = True,
     itemsize: int = 8,
+    gamma_oversample: int = 1,
 ) -> int:
     """Bytes :func:`precompute_kernels` would allocate for these arguments (nothing is built)."""
-    layout = make_layout(
-        filters, sampling, nside, reality, oversample, multiresolution, "precompute"
-    )
+    options = (oversample, multiresolution, "precompute", gamma_oversample)
+    layout = make_layout(filters, sampling, nside, reality, *options)
     return _precompute.nbytes(filters, layout, bool(analysis), itemsize)

@@ -8,9 +8,10 @@ real signal g_{−n} = conj g_n, leaving ⌈N/2⌉ of them.  Each g_n is a spin 
     g_n = inverse(c_ℓ W_ℓmn, spin=−n),          c_ℓ = (−1)^n sqrt((2ℓ+1)/4π) / 2π,
     W_ℓmn = 2π (−1)^n sqrt(4π/(2ℓ+1)) forward(g_n, spin=−n),
 
-with g_n from W on 2N−1 samples of γ by an exact DFT.  This is the Wigner transform of
-:mod:`physml.s2fft.wigner` restricted to the occupied orders, run through the spin transforms
-of physml.s2fft with any of their methods (``"jax"`` or ``"precompute"``).
+with g_n from W on 2K−1 samples of γ by an exact DFT (any K ≥ N_j; K > N_j oversamples γ).
+This is the Wigner transform of :mod:`physml.s2fft.wigner` restricted to the occupied orders,
+run through the spin transforms of physml.s2fft with any of their methods (``"jax"`` or
+``"precompute"``).
 """
 
 from __future__ import annotations
@@ -33,8 +34,8 @@ def _scale(L: int, n: int, dtype) -> jax.Array:
     return jnp.asarray((-1.0) ** n * np.sqrt((2 * ell + 1) / (4 * np.pi)) / (2 * np.pi), dtype)
 
 
-def _gammas(Nj: int) -> np.ndarray:
-    return 2 * np.pi * np.arange(2 * Nj - 1) / (2 * Nj - 1)
+def _gammas(K: int) -> np.ndarray:
+    return 2 * np.pi * np.arange(2 * K - 1) / (2 * K - 1)
 
 
 def _spin_call(fn, x, L, n, layout, kernels, real):
@@ -48,10 +49,10 @@ def _fdim(layout) -> int:
     return 1 if layout.sampling == "healpix" else 2
 
 
-def inverse(wlmn: dict, G: int, N: int, Nj: int, layout, kernels) -> jax.Array:
-    """SO(3) samples (…, 2N_j−1, *f_shape(G)) from W_ℓmn on the occupied orders.
+def inverse(wlmn: dict, G: int, N: int, Nj: int, K: int, layout, kernels) -> jax.Array:
+    """SO(3) samples (…, 2K−1, *f_shape(G)) from W_ℓmn on the occupied orders.
 
-    ``wlmn[n]`` is (…, G, 2G−1) for each n of :func:`orders`.
+    ``wlmn[n]`` is (…, G, 2G−1) for each n of :func:`orders`; γ is sampled at 2πk/(2K−1).
     """
     ns = orders(N, Nj, layout.reality)
     gs = []
@@ -61,7 +62,7 @@ def inverse(wlmn: dict, G: int, N: int, Nj: int, layout, kernels) -> jax.Array:
         gs.append(_spin_call(s2.inverse, x, G, n, layout, kernels, real))
     cplx = _cplx(gs[-1])
     stacked = jnp.stack([g.astype(cplx) for g in gs], axis=-1)  # (…, *f_shape, orders)
-    phase = np.exp(1j * np.outer(_gammas(Nj), ns))  # (2N_j−1, orders)
+    phase = np.exp(1j * np.outer(_gammas(K), ns))  # (2K−1, orders)
     if layout.reality:  # g_{−n} = conj g_n: W = g_0 + 2 Re Σ_{n>0} g_n e^{inγ}
         phase = phase * np.where(np.asarray(ns) == 0, 1.0, 2.0)
     w = stacked @ jnp.asarray(phase.T, cplx)
@@ -70,11 +71,11 @@ def inverse(wlmn: dict, G: int, N: int, Nj: int, layout, kernels) -> jax.Array:
     return jnp.moveaxis(w, -1, -1 - _fdim(layout))
 
 
-def forward(w: jax.Array, G: int, N: int, Nj: int, layout, kernels) -> dict:
-    """W_ℓmn (…, G, 2G−1) on the occupied orders from SO(3) samples (exact)."""
+def forward(w: jax.Array, G: int, N: int, Nj: int, K: int, layout, kernels) -> dict:
+    """W_ℓmn (…, G, 2G−1) on the occupied orders from 2K−1 samples of γ (exact, K ≥ N_j)."""
     ns = orders(N, Nj, layout.reality)
     cplx = _cplx(w)
-    phase = np.exp(-1j * np.outer(_gammas(Nj), ns)) / (2 * Nj - 1)  # (2N_j−1, orders)
+    phase = np.exp(-1j * np.outer(_gammas(K), ns)) / (2 * K - 1)  # (2K−1, orders)
     gs = jnp.moveaxis(w, -1 - _fdim(layout), -1).astype(cplx) @ jnp.asarray(phase, cplx)
     out = {}
     for i, n in enumerate(ns):

@@ -17,7 +17,6 @@ j lives at its own band-limit L_j with N_j directions (multiresolution); its gri
 
 from __future__ import annotations
 
-import dataclasses
 from functools import partial
 from typing import NamedTuple
 
@@ -29,6 +28,7 @@ import physml.s2fft as s2
 
 from . import _steerable
 from ._filters import Filters
+from ._layout import Layout
 
 
 class WaveletCoefficients(NamedTuple):
@@ -36,26 +36,16 @@ class WaveletCoefficients(NamedTuple):
 
     Attributes
     ----------
-    wavelet : tuple over scales j = J_min … J of arrays (..., 2N_j−1, *f_shape(G_j)), the
+    wavelet : tuple over scales j = J_min … J of arrays (..., 2K_j−1, *f_shape(G_j)), the
         signal on SO(3) sampled at (γ_k, β_t, α_p) of :func:`physml.core.sampling.so3_shape`
-        with grid band-limit G_j (see :func:`physml.s2wav.coefficient_bandlimits`).
+        with grid band-limit G_j and K_j grid directions (K_j = N_j unless γ is oversampled;
+        see :func:`physml.s2wav.coefficient_bandlimits` and
+        :func:`physml.s2wav.coefficient_directions`).
     scaling : (..., *f_shape(G_s)) scaling coefficients on S².
     """
 
     wavelet: tuple[jax.Array, ...]
     scaling: jax.Array
-
-
-@dataclasses.dataclass(frozen=True)
-class Layout:
-    """Static description of where the coefficients live (hashable; a jit static argument)."""
-
-    sampling: str
-    nside: int
-    reality: bool
-    grid_bandlimits: tuple[int, ...]
-    scaling_grid_bandlimit: int
-    method: str = "jax"
 
 
 def _nside(layout: Layout):
@@ -115,7 +105,8 @@ def flm_to_coefficients(
             n: _pad(block * kernel[:, Nj - 1 + n, None], Lj, G)
             for n in _steerable.orders(N, Nj, layout.reality)
         }
-        wav.append(_steerable.inverse(wlmn, G, N, Nj, layout, kernels))
+        K = layout.grid_directions[index]
+        wav.append(_steerable.inverse(wlmn, G, N, Nj, K, layout, kernels))
     Ls, Gs = filt.scaling_bandlimit, layout.scaling_grid_bandlimit
     slm = _crop(flm, L, Ls) * _scaling_kernel(filt, real)[:, None]
     kw = {"sampling": layout.sampling, "nside": _nside(layout), "reality": layout.reality}
@@ -139,7 +130,8 @@ def coefficients_to_flm(
     flm = _pad(slm * _scaling_kernel(filt, slm.real.dtype)[:, None], Ls, L)
     for index, G in enumerate(layout.grid_bandlimits):
         Lj, Nj = filt.bandlimits[index], filt.directions[index]
-        wlmn = _steerable.forward(coeffs.wavelet[index], G, N, Nj, layout, kernels)
+        K = layout.grid_directions[index]
+        wlmn = _steerable.forward(coeffs.wavelet[index], G, N, Nj, K, layout, kernels)
         kernel = _wavelet_kernel(filt, index, flm.dtype, conj=False)
         part = 0.0
         mirrored = 0.0

@@ -1,8 +1,10 @@
 """Images of wavelets and of wavelet coefficients on the sphere (needs matplotlib: ``[plot]``).
 
-Equiangular samplings are drawn cell by cell on a Mollweide map or an orthographic globe; a
-HEALPix map is first resampled exactly (band-limited at L) onto the MW grid.  matplotlib is
-imported only when a function here is called.
+Equiangular samplings are drawn cell by cell on a Mollweide map or an orthographic globe.  A
+HEALPix map is drawn pixel by pixel with healpy's own projections (Górski et al. 2005; Zonca
+et al. 2019) when healpy is installed (extra ``[plot]``), else resampled exactly (band-limited
+at L) onto the MW grid and drawn as above.  matplotlib and healpy are imported only when a
+function here is called.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import numpy as np
 
 import physml.s2fft as s2
 from physml.core import sampling as _sampling
+from physml.core.validation import geometry_context, validate_geometry, validate_shape
 
 from ._filters import Filters
 
@@ -25,6 +28,45 @@ def _pyplot():
             "physml.s2wav.plotting needs matplotlib: pip install 'physml-s2wav[plot]'"
         ) from err
     return plt
+
+
+def _healpy():
+    """healpy, or None where it is not installed (the MW fallback is then used)."""
+    try:
+        import healpy
+    except ImportError:
+        return None
+    return healpy
+
+
+def _healpix_image(hp, values, nside, projection, view, ax, cmap):
+    """Draw a HEALPix map with healpy's projector (each image pixel is one HEALPix pixel)."""
+    if projection == "mollweide":
+        proj = hp.projector.MollweideProj(xsize=800, flipconv="geo")
+    else:
+        rot = (view[1], view[0])
+        proj = hp.projector.OrthographicProj(xsize=800, rot=rot, half_sky=True, flipconv="geo")
+    image = proj.projmap(values, lambda x, y, z: hp.vec2pix(nside, x, y, z))
+    image = np.ma.masked_invalid(image)
+    artist = ax.imshow(image, cmap=cmap, origin="lower", extent=proj.get_extent())
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    return artist
+
+
+def _healpy_for(sampling: str, use_healpy: bool | None):
+    """healpy if it draws this map (HEALPix sampling, installed, not declined), else None."""
+    if sampling != "healpix" or use_healpy is False:
+        return None
+    hp = _healpy()
+    if hp is None and use_healpy:
+        raise ImportError("use_healpy=True needs healpy: pip install 'physml-s2wav[plot]'")
+    return hp
+
+
+def _axes_kwargs(projection: str, by_healpy: bool) -> dict:
+    """A Mollweide axes for cells drawn by matplotlib; plain axes for healpy's image."""
+    return {"projection": "mollweide"} if projection == "mollweide" and not by_healpy else {}
 
 
 def wavelet_on_sphere(
@@ -75,19 +117,43 @@ def plot_sphere(
     cmap: str = "RdBu_r",
     title: str | None = None,
     view: tuple[float, float] = (30.0, 0.0),
+    use_healpy: bool | None = None,
 ):
-    """Draw a real signal on the sphere; returns the matplotlib ``QuadMesh``.
+    """Draw a real signal on the sphere; returns the matplotlib artist.
 
     Parameters
     ----------
     f : (*f_shape(L, sampling, nside)) samples (the real part is drawn).
     projection : ``"mollweide"`` or ``"orthographic"`` (globe seen from ``view`` =
         (latitude, longitude) in degrees).
-    ax : axes to draw on (a Mollweide axes for ``"mollweide"``); a new figure if None.
+    ax : axes to draw on (a Mollweide axes for ``"mollweide"`` unless healpy draws the map,
+        which needs plain axes); a new figure if None.
+    use_healpy : HEALPix maps only: draw with healpy's projector (True), resample onto the MW
+        grid (False), or healpy if installed (None).
+
+    Returns
+    -------
+    ``QuadMesh`` (cells drawn by matplotlib) or ``AxesImage`` (a HEALPix map drawn by healpy,
+    longitude increasing to the right as on the other maps).
     """
     if projection not in PROJECTIONS:
         raise ValueError(f"projection={projection!r} is not one of {PROJECTIONS}")
+    validate_geometry(L, sampling, nside)
+    validate_shape(
+        f,
+        _sampling.f_shape(L, sampling, nside),
+        name="f",
+        context=geometry_context(L, sampling, nside),
+    )
     plt = _pyplot()
+    hp = _healpy_for(sampling, use_healpy)
+    if hp is not None:
+        if ax is None:
+            ax = plt.figure().add_subplot()
+        artist = _healpix_image(hp, np.real(np.asarray(f)), nside, projection, view, ax, cmap)
+        if title:
+            ax.set_title(title)
+        return artist
     values, grid = _to_equiangular(np.real(np.asarray(f)), L, sampling, nside)
     values = np.real(values)
     t_edges, p_edges = _cell_edges(L, grid)
@@ -140,24 +206,28 @@ def plot_coefficients(
     direction: int = 0,
     oversample: int = 1,
     projection: str = "mollweide",
+    use_healpy: bool | None = None,
 ):
     """One panel per scale (the γ_k = ``direction`` slice) plus the scaling coefficients.
+
+    ``use_healpy`` as in :func:`plot_sphere` (HEALPix coefficients).
 
     Returns
     -------
     The matplotlib Figure.
     """
-    from ._api import coefficient_bandlimits
+    from ._layout import coefficient_bandlimits
 
     plt = _pyplot()
     grids, scal_grid = coefficient_bandlimits(filt, oversample=oversample)
     n = filt.n_scales + 1
     fig = plt.figure(figsize=(3.2 * min(n, 4), 2.2 * ((n + 3) // 4)))
-    kw = {"projection": "mollweide"} if projection == "mollweide" else {}
+    kw = _axes_kwargs(projection, _healpy_for(sampling, use_healpy) is not None)
+    draw = {"projection": projection, "use_healpy": use_healpy}
     for i, (j, w, G) in enumerate(zip(filt.scales, coeffs[0], grids)):
         ax = fig.add_subplot((n + 3) // 4, min(n, 4), i + 1, **kw)
         k = min(direction, w.shape[-3 if sampling != "healpix" else -2] - 1)
-        plot_sphere(w[k], G, sampling, nside, projection, ax=ax, title=f"j={j}")
+        plot_sphere(w[k], G, sampling, nside, ax=ax, title=f"j={j}", **draw)
     ax = fig.add_subplot((n + 3) // 4, min(n, 4), n, **kw)
-    plot_sphere(coeffs[1], scal_grid, sampling, nside, projection, ax=ax, title="scaling")
+    plot_sphere(coeffs[1], scal_grid, sampling, nside, ax=ax, title="scaling", **draw)
     return fig
