@@ -42,7 +42,8 @@ from demo import denoiser, field, imaging, plots, scattering, spectrum_evidence,
 @dataclass(frozen=True)
 class Config:
     L: int = 64
-    N: int = 3
+    N: int = 3  # directions of the wavelets shown in step 1
+    scattering_N: int = 1  # directions of the scattering statistics (N = 1: precomputed kernels)
     J_min: int = 2
     n_emulated: int = 2
     synthesis_steps: int = 60
@@ -55,6 +56,7 @@ class Config:
     img_cut_degrees: float = 12.0
     img_missing: float = 0.2
     n_live: int = 100
+    img_steps: int | None = None  # Langevin steps per replacement (None: proxnest's default)
     seed: int = 0
     nuts_samples: int = 2000
     nuts_chains: int = 8
@@ -63,7 +65,8 @@ class Config:
 
 QUICK = Config(
     L=16, N=3, J_min=1, n_emulated=2, synthesis_steps=20, rotations_per_field=8,
-    denoiser_steps=150, nuts_samples=500, nuts_chains=8, L_img=8, n_live=50, img_sigma=0.5,
+    denoiser_steps=150, nuts_samples=500, nuts_chains=8, L_img=8, n_live=32, img_steps=15,
+    img_sigma=0.5,
 )  # fmt: skip
 FULL = Config()
 
@@ -98,7 +101,7 @@ def step_wavelets(cfg: Config, state: dict, out: Path, summary: dict) -> None:
 
 def step_scattering(cfg: Config, key, state: dict, out: Path, summary: dict) -> None:
     res = scattering.emulate(
-        key, state["flm"], state["twin"], cfg.L, N=cfg.N, J_min=cfg.J_min,
+        key, state["flm"], state["twin"], cfg.L, N=cfg.scattering_N, J_min=cfg.J_min,
         n_samples=cfg.n_emulated, steps=cfg.synthesis_steps, progress=cfg.progress,
     )  # fmt: skip
     summary["scattering"] = res["summary"]
@@ -170,6 +173,8 @@ def step_imaging(cfg: Config, key, state: dict, out: Path, summary: dict) -> Non
         ("learned (DISCO denoiser)", learned_prior, k_learned,
          {"lambda_prior": cfg.denoiser_noise**2}),
     ):  # fmt: skip
+        if cfg.img_steps is not None:
+            kw = kw | {"n_steps": cfg.img_steps}
         runs[name] = imaging.reconstruct(
             k, held_out, keep, cfg.img_sigma, prior, n_live=cfg.n_live, progress=cfg.progress,
             **kw,

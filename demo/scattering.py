@@ -36,8 +36,12 @@ def emulate(
     steps: int,
     progress: bool = True,
 ) -> dict:
-    """Synthesise ``n_samples`` fields matching the statistics of the field ``flm``."""
-    op = scat.make_scattering(L, N=N, J_min=J_min)
+    """Synthesise ``n_samples`` fields matching the statistics of the field ``flm``.
+
+    Axisymmetric statistics (N = 1) use physml-s2scat's precomputed per-scale kernels, its
+    fastest path; directional ones (N > 1) are computed on the fly.
+    """
+    op = scat.make_scattering(L, N=N, J_min=J_min, method="precompute" if N == 1 else "jax")
     target_map = s2fft.inverse(flm, L, reality=True)
     target = scat.make_target(target_map, op)
     result = scat.synthesise(target, key, op, n_samples=n_samples, steps=steps, progress=progress)
