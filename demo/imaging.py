@@ -29,63 +29,7 @@ import physml.proxnest as pn
 import physml.s2wav as s2w
 from physml import s2fft
 from physml.core import sampling
-
-
-def pack(flm: jax.Array, L: int) -> jax.Array:
-    """Hermitian (…, L, 2L−1) → (…, L²) real coordinates in the orthonormal real basis.
-
-    r[ℓ, m] = f_ℓ0 (m = 0), √2 Re f_ℓm (m > 0), √2 Im f_ℓ|m| (m < 0), so ‖r‖ = ‖f‖ and
-    i.i.d. N(0, 1) coordinates are a white field (E|f_ℓm|² = 1).
-    """
-    ell, m = _valid(L)
-    pos = flm[..., ell, L - 1 + np.abs(m)]
-    values = jnp.where(m == 0, pos.real, np.sqrt(2) * jnp.where(m > 0, pos.real, pos.imag))
-    return values
-
-
-def unpack(r: jax.Array, L: int) -> jax.Array:
-    """Inverse of :func:`pack`: (…, L²) real → Hermitian (…, L, 2L−1)."""
-    ell, m = _valid(L)
-    batch = r.shape[:-1]
-    re = jnp.zeros((*batch, L, L), r.dtype).at[..., ell, np.abs(m)].add(jnp.where(m >= 0, r, 0))
-    im = jnp.zeros((*batch, L, L), r.dtype).at[..., ell, np.abs(m)].add(jnp.where(m < 0, r, 0))
-    mm = np.arange(L)
-    pos = (re + 1j * im) * np.where(mm == 0, 1.0, np.sqrt(0.5))  # (…, ℓ, m ≥ 0)
-    neg = ((-1.0) ** mm)[1:][::-1] * jnp.conj(pos[..., 1:][..., ::-1])  # f_{ℓ,−m}
-    return jnp.concatenate([neg, pos], axis=-1)
-
-
-def _valid(L: int):
-    ell = np.repeat(np.arange(L), 2 * np.arange(L) + 1)
-    m = np.concatenate([np.arange(-l, l + 1) for l in range(L)])
-    return ell, m
-
-
-@jax.tree_util.register_dataclass
-@dataclasses.dataclass(frozen=True)
-class MaskedSynthesis(pn.LinearOperator):
-    """Φ r = (the MW map of the band-limited field with real coordinates r)[observed]."""
-
-    observed: jax.Array  # flat indices of the observed MW pixels
-    L: int = dataclasses.field(metadata={"static": True})
-
-    @property
-    def in_shape(self):
-        return (self.L**2,)
-
-    @property
-    def out_shape(self):
-        return (int(self.observed.shape[0]),)
-
-    def to_map(self, r):
-        return s2fft.inverse(unpack(r, self.L), self.L, reality=True)
-
-    def forward(self, r):
-        return self.to_map(r).reshape(-1)[self.observed]
-
-    def adjoint(self, y):
-        zeros = jnp.zeros(self.in_shape, y.dtype)
-        return jax.vjp(self.forward, zeros)[1](y)[0]
+from physml.proxnest.sphere import MaskedSphere, flm_to_real, real_to_flm
 
 
 def galactic_mask(key: jax.Array, L: int, cut_degrees: float, missing: float) -> np.ndarray:
@@ -117,7 +61,7 @@ class SmoothWaveletPrior(pn.Prior):
 
     def coefficients(self, r):
         filt = self.filters
-        flm = unpack(r, filt.L)
+        flm = real_to_flm(r, filt.L)
         wav, scal = s2w.flm_to_analysis(flm, filt.L, N=filt.N, J_min=filt.J_min, reality=True,
                                         filters=filt)  # fmt: skip
         return jnp.concatenate([w.ravel() for w in wav] + [scal.ravel()])
@@ -139,7 +83,7 @@ def wavelet_prior(L: int, N: int, J_min: int, train_flm: jax.Array, eps_fraction
     """
     filt = s2w.filters(L, N=N, J_min=J_min)
     probe = SmoothWaveletPrior(jnp.ones(()), jnp.ones(()), jnp.ones(()), filt)
-    coeffs = jax.vmap(probe.coefficients)(pack(train_flm, L))
+    coeffs = jax.vmap(probe.coefficients)(flm_to_real(train_flm, L))
     scale = float(jnp.mean(jnp.abs(coeffs)))
     x = jax.random.normal(jax.random.key(0), (L**2,))
     gram = jax.jit(jax.grad(lambda v: 0.5 * jnp.sum(probe.coefficients(v) ** 2)))
@@ -153,22 +97,22 @@ def wavelet_prior(L: int, N: int, J_min: int, train_flm: jax.Array, eps_fraction
 
 
 class HarmonicDenoiser(nnx.Module):
-    """The map-space denoiser seen in harmonic coordinates: r ↦ pack(F D(I unpack(r)))."""
+    """The map-space denoiser on real harmonic coordinates: r ↦ flm_to_real(F D(I(r)))."""
 
     def __init__(self, model: nnx.Module, L: int):
         self.model, self.L = model, L
 
     def __call__(self, r):
-        f = s2fft.inverse(unpack(r, self.L), self.L, reality=True)
-        return pack(s2fft.forward(self.model(f), self.L, reality=True), self.L)
+        f = s2fft.inverse(real_to_flm(r, self.L), self.L, reality=True)
+        return flm_to_real(s2fft.forward(self.model(f), self.L, reality=True), self.L)
 
 
 def reconstruct(key, truth_flm, keep, sigma, prior, *, n_live, progress, **kwargs) -> dict:
     """Run proxnest on y = M I(truth) + n; ln Z, posterior mean/std maps, SNR of the mean."""
     L = truth_flm.shape[-2]
     k_noise, k_run = jax.random.split(key)
-    phi = MaskedSynthesis(jnp.asarray(np.flatnonzero(keep)), L)
-    truth_r = pack(truth_flm, L)
+    phi = MaskedSphere.create(np.asarray(keep), L)
+    truth_r = flm_to_real(truth_flm, L)
     y = phi.forward(truth_r)
     y = y + sigma * jax.random.normal(k_noise, y.shape, y.dtype)
     res = pn.sample(k_run, y, phi, sigma, prior, n_live=n_live, progress=progress, **kwargs)
