@@ -113,16 +113,26 @@ def _weighted_on_kernel_rings(F: jax.Array, parity, L: int, spin: int, sampling:
     return back[0]
 
 
+def _plan(L: int, sampling: str, parts: int):
+    """Static layout: block table, padded block count, column maps, ring count, kernel rings."""
+    table, total = block_table(L, parts)
+    natural, gathered = _column_maps(L, parts)
+    return (
+        table,
+        total,
+        natural,
+        gathered,
+        _sampling.ntheta(L, sampling),
+        _kernel_rings(L, sampling),
+    )
+
+
 @partial(jax.jit, static_argnames=("L", "spin", "sampling", "mesh", "name"))
 def inverse(flm, *, L, spin, sampling, mesh, name):
     """Inverse transform of validated complex (L, 2L−1) ``flm``; rings split over ``name``."""
-    dt = jnp.finfo(flm.dtype).dtype
     parts = mesh.shape[name]
-    table, total = block_table(L, parts)
-    natural, _ = _column_maps(L, parts)
-    nth = _sampling.ntheta(L, sampling)
-    x = flm * _spherical.ell_scale(L, spin, dt)
-    theta = _kernel_rings(L, sampling)
+    table, total, natural, _, nth, theta = _plan(L, sampling, parts)
+    x = flm * _spherical.ell_scale(L, spin, jnp.finfo(flm.dtype).dtype)
 
     def local(ids, x):
         ids = ids[0]
@@ -148,10 +158,7 @@ def forward(f, *, L, spin, sampling, mesh, name):
     """Forward transform of validated complex ``f`` (nθ, nφ); rings split over ``name``."""
     dt = jnp.finfo(f.dtype).dtype
     parts = mesh.shape[name]
-    table, total = block_table(L, parts)
-    natural, gathered = _column_maps(L, parts)
-    nth = _sampling.ntheta(L, sampling)
-    theta = _kernel_rings(L, sampling)
+    table, total, natural, gathered, nth, theta = _plan(L, sampling, parts)
     valid = jnp.asarray(gathered >= 0)
     source = jnp.asarray(np.maximum(gathered, 0))
 
