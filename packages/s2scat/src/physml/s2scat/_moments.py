@@ -137,7 +137,7 @@ def _all_moduli(flm: jax.Array, op: Scattering):
     """
     filt = op.filters
     N = filt.N
-    if N == 1 and op.kernels is None and len(op.groups) > 1:
+    if op.streamed:
         return _streamed.all_moduli(flm, op, lambda w, s2_j: nonlinearity(w, s2_j, op))
     s2_all, mods = [], []
     for number, group in enumerate(op.groups):

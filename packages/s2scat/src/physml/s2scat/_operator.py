@@ -98,6 +98,13 @@ class Scattering:
         )
 
     @property
+    def streamed(self) -> bool:
+        """True when all moduli come from one streamed recursion (N = 1, no kernels, several
+        grids).  Its transforms are ``linear_call`` pairs, which JAX cannot ``vmap``: batches
+        of fields then go through ``lax.map`` instead (:func:`map_fields`)."""
+        return self.N == 1 and self.kernels is None and len(self.groups) > 1
+
+    @property
     def kernel_nbytes(self) -> int:
         """Bytes held by the precomputed kernels (0 for the on-the-fly method)."""
         return sum(int(k.nbytes) for k in self.kernels or ())
@@ -242,3 +249,10 @@ def make_scattering(
         Lj = op.group_grid(group)[0]
         kernels.append(_sphere.legendre_kernel(Lj, _sphere.grid_shape(Lj, oversample)[0]))
     return dataclasses.replace(op, kernels=tuple(kernels))
+
+
+def map_fields(fn, op: Scattering):
+    """``fn`` mapped over a leading axis: ``vmap``, or ``lax.map`` where ``op.streamed``."""
+    if op.streamed:
+        return lambda *xs: jax.lax.map(lambda args: fn(*args), xs)
+    return jax.vmap(fn)

@@ -14,7 +14,7 @@ from physml.core import sampling as _sampling
 from physml.core.validation import check_finite, validate_geometry, validate_shape
 
 from ._moments import moments
-from ._operator import Scattering
+from ._operator import Scattering, map_fields
 
 
 class Statistics(NamedTuple):
@@ -95,9 +95,9 @@ def _statistics(flm: jax.Array, op: Scattering, norm, self_normalise: bool):
     )
 
 
-def _batched(fn, flm: jax.Array, batch: int):
+def _batched(fn, flm: jax.Array, batch: int, op: Scattering):
     for _ in range(batch):
-        fn = jax.vmap(fn)
+        fn = map_fields(fn, op)
     return fn(flm)
 
 
@@ -145,7 +145,7 @@ def flm_to_scattering_covariance(
     flm = flm.astype(jnp.result_type(flm.dtype, jnp.complex64))
     norm = _check_norm(norm, op)
     fn = partial(_statistics, op=op, norm=norm, self_normalise=norm is None)
-    return _batched(fn, flm, flm.ndim - 2)
+    return _batched(fn, flm, flm.ndim - 2, op)
 
 
 def scattering_covariance(
@@ -194,4 +194,4 @@ def raw_s2(flm: jax.Array, op: Scattering) -> jax.Array:
     validate_shape(flm, (op.L, 2 * op.L - 1), name="flm", context=f"L={op.L}", batch_ok=True)
     flm = jnp.asarray(flm)
     flm = flm.astype(jnp.result_type(flm.dtype, jnp.complex64))
-    return _batched(partial(_raw_s2, op=op), flm, flm.ndim - 2)
+    return _batched(partial(_raw_s2, op=op), flm, flm.ndim - 2, op)

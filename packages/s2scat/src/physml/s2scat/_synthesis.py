@@ -29,7 +29,7 @@ from physml.core.indexing import valid_mask
 from . import _checkpoint
 from ._loss import Target, default_weights, loss, make_target
 from ._moments import moments
-from ._operator import Scattering
+from ._operator import Scattering, map_fields
 from ._statistics import Statistics
 
 OPTIMISERS = ("lbfgs", "adam")
@@ -119,7 +119,7 @@ def _chunk(z, state, target, weights, power_weight, op, *, name, learning_rate, 
         (z, state), values = jax.lax.scan(step, (z, state), None, length=length)
         return z, state, values
 
-    return jax.vmap(one)(z, state)
+    return map_fields(one, op)(z, state)
 
 
 def _check_int(value, name, minimum):

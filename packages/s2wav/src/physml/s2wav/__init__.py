@@ -2,15 +2,18 @@
 
 Public API
 ----------
-filters, Filters, FAMILIES        wavelet/scaling kernels (scale-discretised, needlet, spline)
-admissibility                     the resolution of identity Σ_j abs(Ψ^j)² + abs(Φ)² per ℓ
-analysis, synthesis               wavelet transform of a sampled signal and its exact inverse
-flm_to_analysis, synthesis_to_flm the same from/to harmonic coefficients
-analysis_adjoint, synthesis_adjoint   exact adjoints
-WaveletCoefficients               the ``(wavelet, scaling)`` pytree they return
-coefficient_shapes, coefficient_bandlimits, coefficient_directions   where the coefficients
-                                  of each scale live (grid band-limits G_j, directions K_j)
-precompute_kernels, kernel_nbytes, WaveletKernels   the precompute method
+::
+
+    filters, Filters, FAMILIES        wavelet/scaling kernels (scale-discretised, needlet, spline)
+    admissibility                     the resolution of identity Σ_j abs(Ψ^j)² + abs(Φ)² per ℓ
+    analysis, synthesis               wavelet transform of a sampled signal and its exact inverse
+    flm_to_analysis, synthesis_to_flm the same from/to harmonic coefficients
+    analysis_adjoint, synthesis_adjoint   exact adjoints
+    WaveletCoefficients               the ``(wavelet, scaling)`` pytree they return
+    coefficient_shapes, coefficient_bandlimits, coefficient_directions
+                                      where the coefficients of each scale live (grid
+                                      band-limits G_j, directions K_j)
+    precompute_kernels, kernel_nbytes, WaveletKernels   the precompute method
 """
 
 from importlib.metadata import PackageNotFoundError, version
