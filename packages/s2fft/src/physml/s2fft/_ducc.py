@@ -42,31 +42,51 @@ def _ducc():
     return ducc0
 
 
-def _star(a: np.ndarray, L: int) -> np.ndarray:
-    """a*_ℓm = (−1)^m conj a_{ℓ,−m}."""
-    return (-1.0) ** np.arange(-(L - 1), L) * np.conj(a[..., ::-1])
-
-
 @lru_cache(maxsize=16)
-def _positions(L: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(ℓ, column L−1+m, column L−1−m) of healpy's m-major ordering (m ≥ 0, ℓ ≥ m)."""
+def _index(L: int) -> dict[str, np.ndarray]:
+    """Flat positions of healpy's m-major ordering (m ≥ 0, ℓ ≥ m) in physml's layouts.
+
+    ``plus`` / ``minus``: (ℓ, L−1 ± m) in the dense (L, 2L−1) layout; ``half``: (ℓ, m) in the
+    (L, L) block of orders m ≥ 0; ``sign``: (−1)^m per alm; ``row``: (−1)^m over 2L−1 columns.
+    """
     m = np.concatenate([np.full(L - j, j) for j in range(L)])
     ell = np.concatenate([np.arange(j, L) for j in range(L)])
-    return ell, L - 1 + m, L - 1 - m
+    out = {
+        "plus": ell * (2 * L - 1) + L - 1 + m,
+        "minus": ell * (2 * L - 1) + L - 1 - m,
+        "half": ell * L + m,
+        "sign": (-1.0) ** m,
+        "row": (-1.0) ** np.arange(-(L - 1), L),
+    }
+    for a in out.values():
+        a.setflags(write=False)
+    return out
+
+
+def _star(a: np.ndarray, L: int) -> np.ndarray:
+    """a*_ℓm = (−1)^m conj a_{ℓ,−m}."""
+    return _index(L)["row"] * np.conj(a[..., ::-1])
 
 
 def _healpy(a: np.ndarray, L: int) -> np.ndarray:
-    ell, plus, _ = _positions(L)
-    return np.ascontiguousarray(a[ell, plus])
+    """Dense (L, 2L−1) → healpy (nalm,) (the orders m ≥ 0)."""
+    return np.take(a.reshape(-1), _index(L)["plus"])
 
 
 def _dense(alm: np.ndarray, L: int) -> np.ndarray:
     """healpy (nalm,) of a real signal → dense (L, 2L−1), f_{ℓ,−m} = (−1)^m conj f_ℓm."""
-    ell, plus, minus = _positions(L)
-    out = np.zeros((L, 2 * L - 1), alm.dtype)
-    out[ell, minus] = (-1.0) ** (plus - (L - 1)) * np.conj(alm)
-    out[ell, plus] = alm
-    return out
+    index = _index(L)
+    out = np.zeros(L * (2 * L - 1), alm.dtype)
+    out[index["minus"]] = index["sign"] * np.conj(alm)
+    out[index["plus"]] = alm
+    return out.reshape(L, 2 * L - 1)
+
+
+def _half(alm: np.ndarray, L: int) -> np.ndarray:
+    """healpy (nalm,) → the (L, L) block of orders m ≥ 0 (zeros where ℓ < m)."""
+    out = np.zeros(L * L, alm.dtype)
+    out[_index(L)["half"]] = alm
+    return out.reshape(L, L)
 
 
 @lru_cache(maxsize=16)
@@ -102,8 +122,9 @@ def _analysis(maps, L, spin, sampling, nside):
 
 
 def _inverse_one(flm, L, spin, sampling, nside, reality, shape):
-    if reality:  # a real spin-0 map: one transform of the Hermitian coefficients
-        return _synthesis(_healpy(flm, L)[None], L, 0, sampling, nside, shape)[0] + 0j
+    if reality:  # a real spin-0 map from the orders m ≥ 0 (L, L): one transform
+        alm = np.take(flm.reshape(-1), _index(L)["half"])[None]
+        return _synthesis(alm, L, 0, sampling, nside, shape)[0]
     a = flm if spin >= 0 else (-1.0) ** spin * _star(flm, L)
     s = abs(spin)
     if s == 0:
@@ -119,8 +140,8 @@ def _inverse_one(flm, L, spin, sampling, nside, reality, shape):
 
 
 def _forward_one(f, L, spin, sampling, nside, reality):
-    if reality:  # the imaginary part is zero: one transform
-        return _dense(_analysis(f.real[None], L, 0, sampling, nside)[0], L)
+    if reality:  # a real map: one transform, the orders m ≥ 0 (L, L)
+        return _half(_analysis(f[None], L, 0, sampling, nside)[0], L)
     g = f if spin >= 0 else np.conj(f)
     s = abs(spin)
     if s == 0:
@@ -136,8 +157,10 @@ def _batched(fn, x, core_ndim, out_shape, dtype):
     x = np.asarray(x)
     batch = x.shape[: x.ndim - core_ndim]
     flat = x.reshape(-1, *x.shape[x.ndim - core_ndim :])
+    if flat.shape[0] == 1:  # no copy through np.stack for a single transform
+        return np.asarray(fn(flat[0]), dtype).reshape(*batch, *out_shape)
     out = np.stack([fn(item) for item in flat]) if flat.shape[0] else np.zeros((0, *out_shape))
-    return out.reshape(*batch, *out_shape).astype(dtype)
+    return out.reshape(*batch, *out_shape).astype(dtype, copy=False)
 
 
 _STATIC = (1, 2, 3, 4, 5)  # L, spin, sampling, nside, reality
@@ -148,12 +171,14 @@ def _inverse_core(flm, L, spin, sampling, nside, reality):
     from physml.core.sampling import f_shape
 
     shape = f_shape(L, sampling, nside or None)
-    out = jax.ShapeDtypeStruct((*flm.shape[:-2], *shape), flm.dtype)
+    dtype = flm.real.dtype if reality else flm.dtype
+    out = jax.ShapeDtypeStruct((*flm.shape[:-2], *shape), dtype)
     host = partial(
         _inverse_one, L=L, spin=spin, sampling=sampling, nside=nside, reality=reality, shape=shape
     )
+    x = flm[..., L - 1 :] if reality else flm  # a real signal: the orders m ≥ 0 suffice
     return jax.pure_callback(
-        lambda x: _batched(host, x, 2, shape, out.dtype), out, flm, vmap_method="expand_dims"
+        lambda y: _batched(host, y, 2, shape, out.dtype), out, x, vmap_method="expand_dims"
     )
 
 
@@ -164,6 +189,7 @@ def _inverse_fwd(flm, L, spin, sampling, nside, reality):
 def _inverse_bwd(L, spin, sampling, nside, reality, _, ct):
     from ._transforms import _inverse_adjoint
 
+    ct = ct.astype(jnp.result_type(ct.dtype, jnp.complex64))  # a real map's cotangent is real
     adj = _inverse_adjoint(jnp.conj(ct), spin, L=L, sampling=sampling, nside=nside)
     return (jnp.conj(adj),)
 
@@ -175,13 +201,15 @@ _inverse_core.defvjp(_inverse_fwd, _inverse_bwd)
 def _forward_core(f, L, spin, sampling, nside, reality):
     from physml.core.sampling import f_shape
 
-    shape = (L, 2 * L - 1)
-    out = jax.ShapeDtypeStruct((*f.shape[:-2], *shape), f.dtype)
-    host = partial(_forward_one, L=L, spin=spin, sampling=sampling, nside=nside, reality=reality)
     ndim = len(f_shape(L, sampling, nside or None))
-    return jax.pure_callback(
+    shape = (L, L) if reality else (L, 2 * L - 1)
+    dtype = jnp.result_type(f.dtype, jnp.complex64)
+    out = jax.ShapeDtypeStruct((*f.shape[: f.ndim - ndim], *shape), dtype)
+    host = partial(_forward_one, L=L, spin=spin, sampling=sampling, nside=nside, reality=reality)
+    flm = jax.pure_callback(
         lambda x: _batched(host, x, ndim, shape, out.dtype), out, f, vmap_method="expand_dims"
     )
+    return _spherical.hermitian_fill(flm, L) if reality else flm
 
 
 def _forward_fwd(f, L, spin, sampling, nside, reality):
@@ -191,8 +219,10 @@ def _forward_fwd(f, L, spin, sampling, nside, reality):
 def _forward_bwd(L, spin, sampling, nside, reality, _, ct):
     from ._transforms import _forward_adjoint
 
-    adj = _forward_adjoint(jnp.conj(ct), spin, L=L, sampling=sampling, nside=nside, iter=0)
-    return (jnp.conj(adj),)
+    adj = jnp.conj(
+        _forward_adjoint(jnp.conj(ct), spin, L=L, sampling=sampling, nside=nside, iter=0)
+    )
+    return (adj.real if reality else adj,)  # a real map (reality) has a real cotangent
 
 
 _forward_core.defvjp(_forward_fwd, _forward_bwd)
@@ -206,8 +236,7 @@ def _check_sampling(sampling):
 def inverse(flm, *, L, spin, sampling, nside, reality):
     """Inverse transform by ducc0 (validated complex ``flm``)."""
     _check_sampling(sampling)
-    f = _inverse_core(flm, L, spin, sampling, nside or 0, reality)
-    return f.real if reality else f
+    return _inverse_core(flm, L, spin, sampling, nside or 0, reality)
 
 
 def forward(f, *, L, spin, sampling, nside, reality, iter):
@@ -215,9 +244,9 @@ def forward(f, *, L, spin, sampling, nside, reality, iter):
     on HEALPix physml's ring quadrature, refined ``iter`` times like the ``"jax"`` method."""
     _check_sampling(sampling)
     nside = nside or 0
-    x = f.astype(jnp.result_type(f.dtype, jnp.complex64))
+    x = f if reality else f.astype(jnp.result_type(f.dtype, jnp.complex64))
     flm = _forward_core(x, L, spin, sampling, nside, reality)
     for _ in range(iter):
         approx = _inverse_core(flm, L, spin, sampling, nside, reality)
         flm = flm + _forward_core(x - approx, L, spin, sampling, nside, reality)
-    return _spherical.hermitian_fill(flm[..., L - 1 :], L) if reality else flm
+    return flm

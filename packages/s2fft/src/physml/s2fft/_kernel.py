@@ -206,19 +206,23 @@ def take_columns(x: jax.Array, L: int, block_ids: jax.Array) -> jax.Array:
 def _synthesis_columns(xs, ids, L, theta, orders, total_blocks):
     dt = jnp.finfo(xs.dtype).dtype
     nth, north, south, _, _, mant, expo, h = _setup(L, np.asarray(theta), orders, dt, total_blocks)
-    batch, P, cols = xs.shape[:-4], len(orders), xs.shape[-1]
-    xf = xs.reshape(-1, P, L, 2, cols)
+    batch, P, halves, cols = xs.shape[:-4], len(orders), xs.shape[-2], xs.shape[-1]
+    _check_halves(halves, orders)
+    xf = xs.reshape(-1, P, L, halves, cols)
     rows = jnp.pad(jnp.moveaxis(xf, 2, 0), [(0, CHECK_EVERY[np.dtype(dt)])] + [(0, 0)] * 4)
-    rows = jnp.stack([rows.real, rows.imag], axis=1).astype(dt)  # (L + pad, 2, Bt, P, 2, c)
-    shape = (2, 2, xf.shape[0], P, 2, cols, north)  # (north/south, re/im, Bt, P, ±, c, t)
+    rows = jnp.stack([rows.real, rows.imag], axis=1).astype(dt)  # (L + pad, 2, Bt, P, H, c)
+    shape = (2, 2, xf.shape[0], P, halves, cols, north)  # (north/south, re/im, Bt, P, ±, c, t)
 
     def block(i, out):
         j0 = ids[i] * BLOCK
         xb = lax.dynamic_slice_in_dim(rows, i * BLOCK, BLOCK, axis=5)
 
         def accumulate(acc, ell, value, blk):
-            a = xb[ell][..., None]
+            a = xb[ell][..., None]  # (re/im, Bt, P, H, B, 1)
             sign = blk.mirror_sign(ell)[..., None]
+            if halves == 1:  # m = +j only: its south value is d at −j, the mirror of +j
+                both = jnp.stack([value[:, :1], sign * value[:, 1:]])[:, None, None]
+                return acc + both * a
             coef = jnp.stack([a, sign * a[..., ::-1, :, :]])
             return acc + value * coef
 
@@ -231,28 +235,33 @@ def _synthesis_columns(xs, ids, L, theta, orders, total_blocks):
     north_g = lax.complex(nr, ni)  # (Bt, P, 2, c, north)
     south_g = lax.complex(sr, si)[:, :, ::-1]  # the south of +m was accumulated at −m
     g = jnp.concatenate([north_g, south_g[..., np.arange(south)[::-1]]], axis=-1)
-    return jnp.moveaxis(g, -1, 2).reshape(*batch, P, nth, 2, cols)
+    return jnp.moveaxis(g, -1, 2).reshape(*batch, P, nth, halves, cols)
 
 
 def _analysis_columns(g, ids, L, theta, orders, total_blocks):
     dt = jnp.finfo(g.dtype).dtype
     nth, north, south, _, _, mant, expo, h = _setup(L, np.asarray(theta), orders, dt, total_blocks)
-    batch, P, cols = g.shape[:-4], len(orders), g.shape[-1]
-    gt = jnp.moveaxis(g.reshape(-1, P, nth, 2, cols), 2, -1)  # (Bt, P, 2, c, nθ)
+    batch, P, halves, cols = g.shape[:-4], len(orders), g.shape[-2], g.shape[-1]
+    _check_halves(halves, orders)
+    gt = jnp.moveaxis(g.reshape(-1, P, nth, halves, cols), 2, -1)  # (Bt, P, H, c, nθ)
     gn = gt[..., :north]
     gs = jnp.pad(gt[..., nth - 1 - np.arange(south)], [(0, 0)] * 4 + [(0, north - south)])
     gs = gs[:, :, ::-1]  # the south half is read at −m, hence the swapped halves
-    parts = jnp.stack([gn.real, gn.imag, gs.real, gs.imag]).astype(dt)  # (4, Bt, P, 2, c, U)
+    parts = jnp.stack([gn.real, gn.imag, gs.real, gs.imag]).astype(dt)  # (4, Bt, P, H, c, U)
     pad = CHECK_EVERY[np.dtype(dt)]
-    out_shape = (L + pad, 2, gt.shape[0], P, 2, cols)
+    out_shape = (L + pad, 2, gt.shape[0], P, halves, cols)
 
     def block(i, out):
         j0 = ids[i] * BLOCK
         gb = lax.dynamic_slice_in_dim(parts, i * BLOCK, BLOCK, axis=4)
 
         def accumulate(acc, ell, value, blk):
-            r = jnp.sum(value * gb, axis=-1)  # (4, Bt, P, 2, B)
-            row = r[:2] + blk.mirror_sign(ell) * r[2:, ..., ::-1, :]
+            if halves == 1:  # m = +j only: its south ring is read with d at −j
+                north = jnp.sum(value[:, :1] * gb[:2], axis=-1)  # (2, Bt, P, 1, B)
+                row = north + blk.mirror_sign(ell) * jnp.sum(value[:, 1:] * gb[2:], axis=-1)
+            else:
+                r = jnp.sum(value * gb, axis=-1)  # (4, Bt, P, 2, B)
+                row = r[:2] + blk.mirror_sign(ell) * r[2:, ..., ::-1, :]
             return lax.dynamic_update_index_in_dim(acc, row, ell, axis=0)
 
         zeros = jnp.zeros((*out_shape[:-1], BLOCK), dt)
@@ -260,8 +269,18 @@ def _analysis_columns(g, ids, L, theta, orders, total_blocks):
         return lax.dynamic_update_slice_in_dim(out, acc, i * BLOCK, axis=5)
 
     y = lax.fori_loop(0, ids.shape[0], block, jnp.zeros(out_shape, dt))
-    y = jnp.moveaxis(lax.complex(y[:, 0], y[:, 1])[:L], 0, -3)  # (Bt, P, L, 2, c)
-    return y.reshape(*batch, P, L, 2, cols)
+    y = jnp.moveaxis(lax.complex(y[:, 0], y[:, 1])[:L], 0, -3)  # (Bt, P, L, H, c)
+    return y.reshape(*batch, P, L, halves, cols)
+
+
+def _check_halves(halves: int, orders: tuple[int, ...]) -> None:
+    """Columns hold m = ±j (2 halves) or, for orders closed under negation, m = +j only."""
+    if halves not in (1, 2):
+        raise ValueError(f"the column layout has 1 (m = +j) or 2 (m = ±j) halves, got {halves}")
+    if halves == 1 and _negated_orders(orders) is None:
+        raise ValueError(
+            f"columns m = +j alone need orders closed under negation, got orders={orders}"
+        )
 
 
 _STATIC = (2, 3, 4, 5)  # L, theta (tuple), orders, total_blocks
@@ -310,17 +329,42 @@ synthesis_columns.defvjp(_synthesis_fwd, _synthesis_bwd)
 analysis_columns.defvjp(_analysis_fwd, _analysis_bwd)
 
 
-def synthesis(x: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...]) -> jax.Array:
-    """G[..., p, t, m] = Σ_ℓ d^ℓ_{m,n_p}(θ_t) x[..., p, ℓ, m] for complex x (..., P, L, 2L−1)."""
+def _half_columns(x: jax.Array, L: int, ids: np.ndarray) -> jax.Array:
+    """(..., L) columns m = 0 … L−1 → (..., 1, nb·BLOCK) columns +j of the blocks (0 if j ≥ L)."""
+    pad = ids.size * BLOCK - L
+    return jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, pad)])[..., None, :]
+
+
+def synthesis(
+    x: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...], half: bool = False
+) -> jax.Array:
+    """G[..., p, t, m] = Σ_ℓ d^ℓ_{m,n_p}(θ_t) x[..., p, ℓ, m] for complex x (..., P, L, 2L−1).
+
+    With ``half=True`` only the orders m = 0 … L−1 are present, x (..., P, L, L) → G
+    (..., P, nθ, L) (orders n closed under negation): half the work, e.g. for a real signal.
+    """
     ids = np.arange(-(-L // BLOCK))
+    if half:
+        g = _synthesis_columns(
+            _half_columns(x, L, ids), jnp.asarray(ids, jnp.int32), L, tuple(theta), orders, None
+        )
+        return g[..., 0, :L]
     xs = take_columns(x, L, ids)
     g = _synthesis_columns(xs, jnp.asarray(ids, jnp.int32), L, tuple(theta), orders, None)
     return _merge(g, L, g.ndim - 2)
 
 
-def analysis(g: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...]) -> jax.Array:
-    """y[..., p, ℓ, m] = Σ_t d^ℓ_{m,n_p}(θ_t) G[..., p, t, m] for complex G (..., P, nθ, 2L−1)."""
+def analysis(
+    g: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...], half: bool = False
+) -> jax.Array:
+    """y[..., p, ℓ, m] = Σ_t d^ℓ_{m,n_p}(θ_t) G[..., p, t, m] for complex G (..., P, nθ, 2L−1)
+    (or, with ``half=True``, the orders m = 0 … L−1 only: G (..., P, nθ, L) → (..., P, L, L))."""
     ids = np.arange(-(-L // BLOCK))
+    if half:
+        y = _analysis_columns(
+            _half_columns(g, L, ids), jnp.asarray(ids, jnp.int32), L, tuple(theta), orders, None
+        )
+        return y[..., 0, :L]
     gs = take_columns(g, L, ids)
     y = _analysis_columns(gs, jnp.asarray(ids, jnp.int32), L, tuple(theta), orders, None)
     return _merge(y, L, y.ndim - 2)

@@ -42,12 +42,12 @@ def ring_thetas(L: int, rings: tuple[str, int]) -> np.ndarray:
     return _sampling.thetas(L, sampling, nside or None)
 
 
-def _synthesis_impl(x, *, L, rings, orders):
-    return _kernel.synthesis(x, L=L, theta=ring_thetas(L, rings), orders=orders)
+def _synthesis_impl(x, *, L, rings, orders, half):
+    return _kernel.synthesis(x, L=L, theta=ring_thetas(L, rings), orders=orders, half=half)
 
 
-def _analysis_impl(g, *, L, rings, orders):
-    return _kernel.analysis(g, L=L, theta=ring_thetas(L, rings), orders=orders)
+def _analysis_impl(g, *, L, rings, orders, half):
+    return _kernel.analysis(g, L=L, theta=ring_thetas(L, rings), orders=orders, half=half)
 
 
 synthesis_p = Primitive("physml_s2fft_legendre_synthesis")
@@ -55,10 +55,10 @@ analysis_p = Primitive("physml_s2fft_legendre_analysis")
 
 
 def _register(prim, impl, partner, out_rows):
-    jitted = jax.jit(impl, static_argnames=("L", "rings", "orders"))
+    jitted = jax.jit(impl, static_argnames=("L", "rings", "orders", "half"))
     prim.def_impl(lambda x, **params: jitted(x, **params))
 
-    def abstract(x, *, L, rings, orders):
+    def abstract(x, *, L, rings, orders, half):
         return ShapedArray((*x.shape[:-2], out_rows(L, rings), x.shape[-1]), x.dtype)
 
     prim.def_abstract_eval(abstract)
@@ -104,33 +104,53 @@ def _orders(n, L: int) -> tuple[int, ...]:
     return values
 
 
-def _parity(orders: tuple[int, ...], L: int) -> np.ndarray:
-    """(P, 2L−1) True where m − n_p is odd (G_m(2π − θ) = −G_m(θ) on the torus)."""
-    m = np.arange(-(L - 1), L)
+def _parity(orders: tuple[int, ...], L: int, half: bool = False) -> np.ndarray:
+    """(P, 2L−1) True where m − n_p is odd (G_m(2π − θ) = −G_m(θ) on the torus); (P, L) on
+    the orders m ≥ 0 with ``half``."""
+    m = np.arange(0 if half else -(L - 1), L)
     return (m[None, :] - np.asarray(orders)[:, None]) % 2 == 1
 
 
-def synthesis(x: jax.Array, n, L: int, rings: tuple[str, int]) -> jax.Array:
+def synthesis(x: jax.Array, n, L: int, rings: tuple[str, int], half: bool = False) -> jax.Array:
     """G[..., p, t, m] = Σ_ℓ d^ℓ_{m,n_p}(θ_t) x[..., p, ℓ, m]; x complex (..., P, L, 2L−1).
 
-    ``n`` holds the P static orders n_p.
+    ``n`` holds the P static orders n_p.  With ``half=True`` x holds the orders m = 0 … L−1
+    only, (..., P, L, L) → (..., P, nθ, L): for a real spin-0 signal the m < 0 half follows
+    from G_{−m} = conj G_m, so half the recursion and accumulation is done.  ``half`` needs
+    orders closed under negation (n = 0).
     """
     orders = _orders(n, L)
+    half = bool(half)
     if rings[0] not in _VIA_MWSS:
-        return synthesis_p.bind(x, L=L, rings=rings, orders=orders)
-    g = synthesis_p.bind(x, L=L, rings=("mwss", 0), orders=orders)
-    return _torus.resample(g, _parity(orders, L), L, "mwss", rings[0])
+        return synthesis_p.bind(x, L=L, rings=rings, orders=orders, half=half)
+    g = synthesis_p.bind(x, L=L, rings=("mwss", 0), orders=orders, half=half)
+    return _torus.resample(g, _parity(orders, L, half), L, "mwss", rings[0])
 
 
-def analysis(g: jax.Array, n, L: int, rings: tuple[str, int]) -> jax.Array:
-    """y[..., p, ℓ, m] = Σ_t d^ℓ_{m,n_p}(θ_t) G[..., p, t, m]; G complex (..., P, nθ, 2L−1)."""
+def analysis(g: jax.Array, n, L: int, rings: tuple[str, int], half: bool = False) -> jax.Array:
+    """y[..., p, ℓ, m] = Σ_t d^ℓ_{m,n_p}(θ_t) G[..., p, t, m]; G complex (..., P, nθ, 2L−1)
+    (or (..., P, nθ, L) → (..., P, L, L) on the orders m ≥ 0 with ``half=True``)."""
     orders = _orders(n, L)
+    half = bool(half)
     if rings[0] not in _VIA_MWSS:
-        return analysis_p.bind(g, L=L, rings=rings, orders=orders)
-    parity = _parity(orders, L)
+        return analysis_p.bind(g, L=L, rings=rings, orders=orders, half=half)
+    h = onto_mwss(g, orders, L, rings[0], half)
+    return analysis_p.bind(h, L=L, rings=("mwss", 0), orders=orders, half=half)
+
+
+def onto_mwss(g: jax.Array, orders: tuple[int, ...], L: int, source: str, half: bool = False):
+    """Transpose of the exact torus move MWSS → ``source`` rings (``"mw"`` or ``"dh"``):
+    (..., P, nθ, M) → (..., P, L+1, M), so that Σ_t d(θ_t) G[t] over ``source`` rings equals
+    the same sum over MWSS rings of the result (both are degree < L trigonometric sums)."""
+    parity = _parity(orders, L, half)
     shape = (*g.shape[:-2], _sampling.ntheta(L, "mwss"), g.shape[-1])
     (h,) = jax.linear_transpose(
-        lambda a: _torus.resample(a, parity, L, "mwss", rings[0]),
+        lambda a: _torus.resample(a, parity, L, "mwss", source),
         jax.ShapeDtypeStruct(shape, g.dtype),
     )(g)
-    return analysis_p.bind(h, L=L, rings=("mwss", 0), orders=orders)
+    return h
+
+
+def kernel_rings(sampling: str, nside: int) -> tuple[str, int]:
+    """Rings on which the ℓ-sums of ``sampling`` run: MWSS for MW and DH, else its own."""
+    return ("mwss", 0) if sampling in _VIA_MWSS else (sampling, nside)

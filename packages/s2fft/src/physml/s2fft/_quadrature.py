@@ -75,17 +75,18 @@ def resampling_matrices(L: int, sampling: str) -> tuple[np.ndarray, np.ndarray]:
     return even, odd
 
 
-def to_quadrature_rings(F: jax.Array, n, L: int, sampling: str, nside: int):
+def to_quadrature_rings(F: jax.Array, n, L: int, sampling: str, nside: int, half: bool = False):
     """Ring FFT sums F (..., P, nθ, 2L−1) → weighted profiles on rings with an exact rule.
 
     Returns ``(H, rings)`` such that Σ_t d^ℓ_{m,n}(θ_t) H[..., t, m] over ``rings`` equals
     2π ∫ G_m d^ℓ_{m,n} sin θ dθ exactly (MW/MWSS/DH/GL; HEALPix to its quadrature accuracy).
-    MW/MWSS profiles are moved onto the Driscoll–Healy rings by FFTs on the torus.
+    MW/MWSS profiles are moved onto the Driscoll–Healy rings by FFTs on the torus.  With
+    ``half`` F holds the orders m = 0 … L−1 only (..., P, nθ, L).
     """
     dt = jnp.finfo(F.dtype).dtype
     if sampling in ("mw", "mwss"):
         orders = np.asarray(n).reshape(-1)
-        parity = (np.arange(-(L - 1), L)[None, :] - orders[:, None]) % 2 == 1
+        parity = (np.arange(0 if half else -(L - 1), L)[None, :] - orders[:, None]) % 2 == 1
         dh = _quadrature.weights(L, "dh") * (2 * L - 1) / _sampling.nphi(L, sampling)
         h = _torus.resample(F, parity, L, sampling, "dh")
         return h * jnp.asarray(dh, dt)[:, None], ("dh", 0)
@@ -93,7 +94,8 @@ def to_quadrature_rings(F: jax.Array, n, L: int, sampling: str, nside: int):
     return F * w[:, None], (sampling, nside)
 
 
-def quadrature_analysis(F: jax.Array, n, L: int, sampling: str, nside: int):
-    """y[..., p, ℓ, m] = 2π ∫ G_m(θ) d^ℓ_{m,n_p}(θ) sin θ dθ from ring FFT sums F."""
-    h, rings = to_quadrature_rings(F, n, L, sampling, nside)
-    return _legendre.analysis(h, n, L, rings)
+def quadrature_analysis(F: jax.Array, n, L: int, sampling: str, nside: int, half: bool = False):
+    """y[..., p, ℓ, m] = 2π ∫ G_m(θ) d^ℓ_{m,n_p}(θ) sin θ dθ from ring FFT sums F (on the
+    orders m ≥ 0 only with ``half``, see :func:`physml.s2fft._legendre.analysis`)."""
+    h, rings = to_quadrature_rings(F, n, L, sampling, nside, half)
+    return _legendre.analysis(h, n, L, rings, half)

@@ -53,26 +53,32 @@ def _real_dtype(x: jax.Array):
 def inverse_jax(flm, spin, *, L, sampling, nside, reality):
     """On-the-fly inverse transform of validated complex ``flm`` (..., L, 2L−1); static spin."""
     x = (flm * ell_scale(L, spin, _real_dtype(flm)))[..., None, :, :]
+    if reality:  # real signal: sum the orders m ≥ 0 only, F_t(−m) = conj F_t(m)
+        g = _legendre.synthesis(x[..., L - 1 :], (0,), L, (sampling, nside), half=True)
+        return ring_fft.inverse(ring_fill(g[..., 0, :, :]), L, sampling, nside or None).real
     g = _legendre.synthesis(x, (-spin,), L, (sampling, nside))[..., 0, :, :]
-    f = ring_fft.inverse(g, L, sampling, nside or None)
-    return f.real if reality else f
+    return ring_fft.inverse(g, L, sampling, nside or None)
 
 
-def _forward_once(f, L, spin, sampling, nside):
+def _forward_once(f, L, spin, sampling, nside, reality=False):
+    """One quadrature pass; with ``reality`` (spin 0, real f) the m ≥ 0 columns (..., L, L)."""
     F = ring_fft.forward(f, L, sampling, nside or None)[..., None, :, :]
-    y = _quadrature.quadrature_analysis(F, (-spin,), L, sampling, nside)[..., 0, :, :]
-    return y * ell_scale(L, spin, _real_dtype(y))
+    if reality:
+        F = F[..., L - 1 :]
+    y = _quadrature.quadrature_analysis(F, (-spin,), L, sampling, nside, half=reality)
+    return y[..., 0, :, :] * ell_scale(L, spin, _real_dtype(y))
 
 
 @partial(jax.jit, static_argnames=("spin", "L", "sampling", "nside", "reality", "iter"))
 def forward_jax(f, spin, *, L, sampling, nside, reality, iter):
     """On-the-fly forward transform of a validated signal ``f`` (..., *f_shape); static spin."""
-    flm = _forward_once(f, L, spin, sampling, nside)
+    flm = _forward_once(f, L, spin, sampling, nside, reality)
+    full = partial(hermitian_fill, L=L) if reality else (lambda y: y)
 
     def refine(_, flm):
-        approx = inverse_jax(flm, spin, L=L, sampling=sampling, nside=nside, reality=reality)
-        return flm + _forward_once(f - approx, L, spin, sampling, nside)
+        approx = inverse_jax(full(flm), spin, L=L, sampling=sampling, nside=nside, reality=reality)
+        return flm + _forward_once(f - approx, L, spin, sampling, nside, reality)
 
     if iter:
         flm = jax.lax.fori_loop(0, iter, refine, flm)
-    return hermitian_fill(flm[..., L - 1 :], L) if reality else flm
+    return full(flm)

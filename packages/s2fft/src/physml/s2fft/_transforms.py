@@ -149,10 +149,6 @@ def forward(
     f = _check_f(f, L, sampling, nside, reality)
     if method == "precompute":
         p = _precompute.check_kernels(precomps, L, spin, sampling, nside, reality, True)
-        if iter and p.inverse_kernel is None:
-            raise ValueError(
-                "iter > 0 with method='precompute' needs an inverse kernel in precomps"
-            )
         return _precompute.forward_precompute(f, p, iter=iter)
     if method == "ducc":
         from . import _ducc
