@@ -47,7 +47,7 @@ def _index(L: int) -> dict[str, np.ndarray]:
     """Flat positions of healpy's m-major ordering (m ≥ 0, ℓ ≥ m) in physml's layouts.
 
     ``plus`` / ``minus``: (ℓ, L−1 ± m) in the dense (L, 2L−1) layout; ``half``: (ℓ, m) in the
-    (L, L) block of orders m ≥ 0; ``sign``: (−1)^m per alm; ``row``: (−1)^m over 2L−1 columns.
+    (L, L) block of orders m ≥ 0; ``sign``: (−1)^m per alm.
     """
     m = np.concatenate([np.full(L - j, j) for j in range(L)])
     ell = np.concatenate([np.arange(j, L) for j in range(L)])
@@ -56,30 +56,10 @@ def _index(L: int) -> dict[str, np.ndarray]:
         "minus": ell * (2 * L - 1) + L - 1 - m,
         "half": ell * L + m,
         "sign": (-1.0) ** m,
-        "row": (-1.0) ** np.arange(-(L - 1), L),
     }
     for a in out.values():
         a.setflags(write=False)
     return out
-
-
-def _star(a: np.ndarray, L: int) -> np.ndarray:
-    """a*_ℓm = (−1)^m conj a_{ℓ,−m}."""
-    return _index(L)["row"] * np.conj(a[..., ::-1])
-
-
-def _healpy(a: np.ndarray, L: int) -> np.ndarray:
-    """Dense (L, 2L−1) → healpy (nalm,) (the orders m ≥ 0)."""
-    return np.take(a.reshape(-1), _index(L)["plus"])
-
-
-def _dense(alm: np.ndarray, L: int) -> np.ndarray:
-    """healpy (nalm,) of a real signal → dense (L, 2L−1), f_{ℓ,−m} = (−1)^m conj f_ℓm."""
-    index = _index(L)
-    out = np.zeros(L * (2 * L - 1), alm.dtype)
-    out[index["minus"]] = index["sign"] * np.conj(alm)
-    out[index["plus"]] = alm
-    return out.reshape(L, 2 * L - 1)
 
 
 def _half(alm: np.ndarray, L: int) -> np.ndarray:
@@ -121,19 +101,45 @@ def _analysis(maps, L, spin, sampling, nside):
     return sht.analysis_2d(map=maps, spin=spin, lmax=L - 1, nthreads=0, **geo)
 
 
+def _signed_pair(flm, L, spin):
+    """(a at +m, a at −m) in healpy order for a = f (s ≥ 0) or (−1)^s f* (s < 0).
+
+    Everything is done on the L(L+1)/2 entries of healpy's ordering, never on dense copies.
+    """
+    index = _index(L)
+    flat = flm.reshape(-1)
+    plus, minus = np.take(flat, index["plus"]), np.take(flat, index["minus"])
+    if spin >= 0:
+        return plus, minus
+    sign = (-1.0) ** spin * index["sign"]  # a_{ℓm} = (−1)^{s+m} conj f_{ℓ,−m}
+    return sign * np.conj(minus), sign * np.conj(plus)
+
+
+def _assemble(plus, minus, L, spin):
+    """Dense (L, 2L−1) from a at ±m (healpy order), undoing the s < 0 conjugation."""
+    index = _index(L)
+    if spin < 0:
+        sign = (-1.0) ** spin * index["sign"]
+        plus, minus = sign * np.conj(minus), sign * np.conj(plus)
+    out = np.zeros(L * (2 * L - 1), np.result_type(plus.dtype, np.complex64))
+    out[index["minus"]] = minus
+    out[index["plus"]] = plus
+    return out.reshape(L, 2 * L - 1)
+
+
 def _inverse_one(flm, L, spin, sampling, nside, reality, shape):
     if reality:  # a real spin-0 map from the orders m ≥ 0 (L, L): one transform
         alm = np.take(flm.reshape(-1), _index(L)["half"])[None]
         return _synthesis(alm, L, 0, sampling, nside, shape)[0]
-    a = flm if spin >= 0 else (-1.0) ** spin * _star(flm, L)
+    plus, minus = _signed_pair(flm, L, spin)
+    star = _index(L)["sign"] * np.conj(minus)  # a*_ℓm = (−1)^m conj a_{ℓ,−m}
     s = abs(spin)
-    if s == 0:
-        parts = [(a + _star(a, L)) / 2, (a - _star(a, L)) / 2j]
-        maps = [_synthesis(_healpy(p, L)[None], L, 0, sampling, nside, shape)[0] for p in parts]
+    if s == 0:  # real and imaginary parts: two Hermitian sets
+        parts = [(plus + star) / 2, -0.5j * (plus - star)]
+        maps = [_synthesis(p[None], L, 0, sampling, nside, shape)[0] for p in parts]
         f = maps[0] + 1j * maps[1]
-    else:
-        grad, curl = -(a + _star(a, L)) / 2, -(a - _star(a, L)) / 2j
-        alm = np.stack([_healpy(grad, L), _healpy(curl, L)])
+    else:  # −(G + iC) = a
+        alm = np.stack([-(plus + star) / 2, 0.5j * (plus - star)])
         q, u = _synthesis(alm, L, s, sampling, nside, shape)
         f = q + 1j * u
     return f if spin >= 0 else np.conj(f)
@@ -146,11 +152,12 @@ def _forward_one(f, L, spin, sampling, nside, reality):
     s = abs(spin)
     if s == 0:
         re, im = (_analysis(p[None], L, 0, sampling, nside)[0] for p in (g.real, g.imag))
-        a = _dense(re, L) + 1j * _dense(im, L)
+        plus = re + 1j * im
     else:
         grad, curl = _analysis(np.stack([g.real, g.imag]), L, s, sampling, nside)
-        a = -(_dense(grad, L) + 1j * _dense(curl, L))
-    return a if spin >= 0 else (-1.0) ** spin * _star(a, L)
+        plus, re, im = -(grad + 1j * curl), -grad, -curl
+    minus = _index(L)["sign"] * (np.conj(re) + 1j * np.conj(im))  # a_{ℓ,−m} from Hermitian sets
+    return _assemble(plus, minus, L, spin)
 
 
 def _batched(fn, x, core_ndim, out_shape, dtype):
