@@ -1,0 +1,41 @@
+"""physml's ``method="ducc"`` against raw ducc0 on the same signals, best of 7, one process.
+
+    python benchmarks/s2fft/micro/ducc_overhead.py
+
+Prints physml/raw time ratios for MW at L = 256, 512, 1024, spin 0 (real) and spin 2.
+"""
+
+import sys
+from pathlib import Path
+
+import jax.numpy as jnp
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import run
+
+import physml.s2fft as s2
+
+for L in (256, 512, 1024):
+    for spin in (0, 2):
+        reality = spin == 0
+        flm = jnp.asarray(run.random_flm(L, spin, reality))
+        ours = run.jax_case(
+            "physml ducc",
+            lambda x, L=L, spin=spin, reality=reality: s2.inverse(
+                x, L, spin, reality=reality, method="ducc"
+            ),
+            lambda f, L=L, spin=spin, reality=reality: s2.forward(
+                f, L, spin, reality=reality, method="ducc"
+            ),
+            flm,
+            7,
+        )
+        raw = run.ducc_case(np.asarray(flm), L, spin, 7)
+        ratios = [ours[k] / raw[k] for k in ("inverse_s", "forward_s")]
+        print(
+            f"L={L} spin={spin}: physml/raw inverse {ratios[0]:.2f}"
+            f" ({ours['inverse_s']:.4f} / {raw['inverse_s']:.4f} s),"
+            f" forward {ratios[1]:.2f} ({ours['forward_s']:.4f} / {raw['forward_s']:.4f} s)",
+            flush=True,
+        )

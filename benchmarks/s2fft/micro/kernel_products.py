@@ -1,0 +1,53 @@
+"""Batched kernel products of the ``"precompute"`` method under XLA:CPU: layouts and widths.
+
+    python benchmarks/s2fft/micro/kernel_products.py
+
+A (M, L, T) = (512, 512, 257) float64 kernel (L = 512, real, northern MWSS rings) times Q
+right-hand sides per order, in the layout the method uses and in the layouts it avoids.
+"""
+
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+jax.config.update("jax_enable_x64", True)
+
+
+def best(fn, repeats=5):
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(fn())
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+M, L, T = 512, 512, 257
+rng = np.random.default_rng(0)
+K = jnp.asarray(rng.normal(size=(M, L, T)))
+for Q in (1, 2, 4, 8):
+    h = jnp.asarray(rng.normal(size=(M, T, Q)))
+    y = jnp.asarray(rng.normal(size=(M, Q, L)))
+    analysis = jax.jit(lambda K, h: jnp.einsum("clt,ctq->clq", K, h))
+    synthesis = jax.jit(lambda K, y: jnp.einsum("clt,cql->cqt", K, y))
+    analysis(K, h), synthesis(K, y)
+    t_analysis = best(lambda a=analysis, h=h: a(K, h))
+    t_synthesis = best(lambda s=synthesis, y=y: s(K, y))
+    print(
+        f"Q={Q}: analysis (M,L,T)x(M,T,Q) {t_analysis:.4f} s,"
+        f" synthesis (M,L,T)x(M,Q,L) {t_synthesis:.4f} s"
+    )
+h_tcq = jnp.asarray(rng.normal(size=(T, M, 4)))
+y_lcq = jnp.asarray(rng.normal(size=(L, M, 4)))
+y_clq = jnp.asarray(rng.normal(size=(M, L, 4)))
+avoided = {
+    "analysis (T,M,Q) right-hand sides": (lambda K, x: jnp.einsum("clt,tcq->lcq", K, x), h_tcq),
+    "synthesis (L,M,Q) right-hand sides": (lambda K, x: jnp.einsum("clt,lcq->tcq", K, x), y_lcq),
+    "synthesis (M,L,Q) right-hand sides": (lambda K, x: jnp.einsum("clt,clq->ctq", K, x), y_clq),
+}
+for name, (fn, x) in avoided.items():
+    jitted = jax.jit(fn)
+    jitted(K, x)
+    print(f"{name}: {best(lambda jitted=jitted, x=x: jitted(K, x)):.4f} s")
