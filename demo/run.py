@@ -64,8 +64,8 @@ class Config:
 
 
 QUICK = Config(
-    L=16, N=3, J_min=1, n_emulated=2, synthesis_steps=20, rotations_per_field=8,
-    denoiser_steps=150, nuts_samples=500, nuts_chains=8, L_img=8, n_live=32, img_steps=15,
+    L=16, N=3, J_min=1, n_emulated=2, synthesis_steps=15, rotations_per_field=8,
+    denoiser_steps=100, nuts_samples=500, nuts_chains=8, L_img=8, n_live=32, img_steps=10,
     img_sigma=0.5,
 )  # fmt: skip
 FULL = Config()
