@@ -6,23 +6,16 @@ A (M, L, T) = (512, 512, 257) float64 kernel (L = 512, real, northern MWSS rings
 right-hand sides per order, in the layout the method uses and in the layouts it avoids.
 """
 
-import time
+import sys
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 jax.config.update("jax_enable_x64", True)
-
-
-def best(fn, repeats=5):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return min(times)
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from run import best_time
 
 M, L, T = 512, 512, 257
 rng = np.random.default_rng(0)
@@ -33,8 +26,8 @@ for Q in (1, 2, 4, 8):
     analysis = jax.jit(lambda K, h: jnp.einsum("clt,ctq->clq", K, h))
     synthesis = jax.jit(lambda K, y: jnp.einsum("clt,cql->cqt", K, y))
     analysis(K, h), synthesis(K, y)
-    t_analysis = best(lambda a=analysis, h=h: a(K, h))
-    t_synthesis = best(lambda s=synthesis, y=y: s(K, y))
+    t_analysis = best_time(lambda a=analysis, h=h: a(K, h), 5)
+    t_synthesis = best_time(lambda s=synthesis, y=y: s(K, y), 5)
     print(
         f"Q={Q}: analysis (M,L,T)x(M,T,Q) {t_analysis:.4f} s,"
         f" synthesis (M,L,T)x(M,Q,L) {t_synthesis:.4f} s"
@@ -50,4 +43,4 @@ avoided = {
 for name, (fn, x) in avoided.items():
     jitted = jax.jit(fn)
     jitted(K, x)
-    print(f"{name}: {best(lambda jitted=jitted, x=x: jitted(K, x)):.4f} s")
+    print(f"{name}: {best_time(lambda jitted=jitted, x=x: jitted(K, x), 5):.4f} s")

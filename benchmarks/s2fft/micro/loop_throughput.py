@@ -8,7 +8,8 @@ per step) and the synthesis accumulation (a multiply-add into the ring profiles)
 rings axis minor (as physml's kernel) and major.
 """
 
-import time
+import sys
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
@@ -16,19 +17,12 @@ import numpy as np
 from jax import lax
 
 jax.config.update("jax_enable_x64", True)
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from run import best_time
 
 U, B, H, STEPS, ROWS = 257, 16, 2, 8192, 600
 rng = np.random.default_rng(0)
 h = jnp.asarray(rng.random(U))
-
-
-def best(fn, repeats=3):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def step(curr, aux, hh):
@@ -84,5 +78,5 @@ cases = {
 for name, (fn, arg) in cases.items():
     jitted = jax.jit(fn)
     jitted(arg)
-    seconds = best(lambda jitted=jitted, arg=arg: jitted(arg))
+    seconds = best_time(lambda jitted=jitted, arg=arg: jitted(arg), 3)
     print(f"{name}: {seconds:.4f} s ({1e6 * seconds / STEPS:.1f} µs per step)")
