@@ -208,6 +208,7 @@ def _synthesis_columns(xs, ids, L, theta, orders, total_blocks):
     nth, north, south, _, _, mant, expo, h = _setup(L, np.asarray(theta), orders, dt, total_blocks)
     batch, P, halves, cols = xs.shape[:-4], len(orders), xs.shape[-2], xs.shape[-1]
     _check_halves(halves, orders)
+    even_odd = _even_odd(halves, orders)
     xf = xs.reshape(-1, P, L, halves, cols)
     rows = jnp.pad(jnp.moveaxis(xf, 2, 0), [(0, CHECK_EVERY[np.dtype(dt)])] + [(0, 0)] * 4)
     rows = jnp.stack([rows.real, rows.imag], axis=1).astype(dt)  # (L + pad, 2, Bt, P, H, c)
@@ -219,6 +220,10 @@ def _synthesis_columns(xs, ids, L, theta, orders, total_blocks):
 
         def accumulate(acc, ell, value, blk):
             a = xb[ell][..., None]  # (re/im, Bt, P, H, B, 1)
+            if even_odd:  # one product per step, summed by the parity of ℓ
+                par = ell & 1
+                row = lax.dynamic_index_in_dim(acc, par, 0, keepdims=False)
+                return lax.dynamic_update_index_in_dim(acc, row + value[:, :1] * a, par, 0)
             sign = blk.mirror_sign(ell)[..., None]
             if halves == 1:  # m = +j only: its south value is d at −j, the mirror of +j
                 both = jnp.stack([value[:, :1], sign * value[:, 1:]])[:, None, None]
@@ -231,6 +236,9 @@ def _synthesis_columns(xs, ids, L, theta, orders, total_blocks):
         return lax.dynamic_update_slice_in_dim(out, acc, i * BLOCK, axis=5)
 
     acc = lax.fori_loop(0, ids.shape[0], block, jnp.zeros(shape, dt))
+    if even_odd:  # north = even + odd ℓ; south (−1)^ℓ d_{m0}(θ) · (−1)^m = (−1)^m (even − odd)
+        sign = _column_signs(ids, dt)[:, None]
+        acc = jnp.stack([acc[0] + acc[1], sign * (acc[0] - acc[1])])
     nr, ni, sr, si = acc[0, 0], acc[0, 1], acc[1, 0], acc[1, 1]
     north_g = lax.complex(nr, ni)  # (Bt, P, 2, c, north)
     south_g = lax.complex(sr, si)[:, :, ::-1]  # the south of +m was accumulated at −m
@@ -247,6 +255,10 @@ def _analysis_columns(g, ids, L, theta, orders, total_blocks):
     gn = gt[..., :north]
     gs = jnp.pad(gt[..., nth - 1 - np.arange(south)], [(0, 0)] * 4 + [(0, north - south)])
     gs = gs[:, :, ::-1]  # the south half is read at −m, hence the swapped halves
+    even_odd = _even_odd(halves, orders)
+    if even_odd:  # rows for even and odd ℓ: north ± (−1)^m south, one product per step
+        sign = _column_signs(ids, dt)[:, None]
+        gn, gs = gn + sign * gs, gn - sign * gs
     parts = jnp.stack([gn.real, gn.imag, gs.real, gs.imag]).astype(dt)  # (4, Bt, P, H, c, U)
     pad = CHECK_EVERY[np.dtype(dt)]
     out_shape = (L + pad, 2, gt.shape[0], P, halves, cols)
@@ -256,6 +268,10 @@ def _analysis_columns(g, ids, L, theta, orders, total_blocks):
         gb = lax.dynamic_slice_in_dim(parts, i * BLOCK, BLOCK, axis=4)
 
         def accumulate(acc, ell, value, blk):
+            if even_odd:
+                g_par = lax.dynamic_slice_in_dim(gb, 2 * (ell & 1), 2, axis=0)
+                row = jnp.sum(value[:, :1] * g_par, axis=-1)  # (2, Bt, P, 1, B)
+                return lax.dynamic_update_index_in_dim(acc, row, ell, axis=0)
             if halves == 1:  # m = +j only: its south ring is read with d at −j
                 north = jnp.sum(value[:, :1] * gb[:2], axis=-1)  # (2, Bt, P, 1, B)
                 row = north + blk.mirror_sign(ell) * jnp.sum(value[:, 1:] * gb[2:], axis=-1)
@@ -271,6 +287,20 @@ def _analysis_columns(g, ids, L, theta, orders, total_blocks):
     y = lax.fori_loop(0, ids.shape[0], block, jnp.zeros(out_shape, dt))
     y = jnp.moveaxis(lax.complex(y[:, 0], y[:, 1])[:L], 0, -3)  # (Bt, P, L, H, c)
     return y.reshape(*batch, P, L, halves, cols)
+
+
+def _even_odd(halves: int, orders: tuple[int, ...]) -> bool:
+    """Columns m = +j of orders n = 0 only (a real spin-0 signal): d^ℓ_{m0}(π − θ) =
+    (−1)^{ℓ+m} d^ℓ_{m0}(θ), so the sums split by the parity of ℓ and each step needs one
+    product per ring instead of a north and a south one (the even/odd split of libsharp,
+    Reinecke 2011)."""
+    return halves == 1 and all(n == 0 for n in orders)
+
+
+def _column_signs(ids: jax.Array, dt) -> jax.Array:
+    """(−1)^j over the columns j of the listed blocks (nb·BLOCK,)."""
+    j = (ids[:, None] * BLOCK + jnp.arange(BLOCK)).reshape(-1)
+    return (1 - 2 * (j & 1)).astype(dt)
 
 
 def _check_halves(halves: int, orders: tuple[int, ...]) -> None:
