@@ -365,6 +365,17 @@ def _half_columns(x: jax.Array, L: int, ids: np.ndarray) -> jax.Array:
     return jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(0, pad)])[..., None, :]
 
 
+def _run_columns(impl, x, L, theta, orders, half):
+    """Every block of ``impl`` (the synthesis or analysis on columns) on natural-order input:
+    (..., 2L−1) columns m = −(L−1) … L−1, or (..., L) columns m ≥ 0 with ``half``."""
+    ids = np.arange(-(-L // BLOCK))
+    block_ids = jnp.asarray(ids, jnp.int32)
+    if half:
+        return impl(_half_columns(x, L, ids), block_ids, L, tuple(theta), orders, None)[..., 0, :L]
+    y = impl(take_columns(x, L, ids), block_ids, L, tuple(theta), orders, None)
+    return _merge(y, L, y.ndim - 2)
+
+
 def synthesis(
     x: jax.Array, *, L: int, theta: np.ndarray, orders: tuple[int, ...], half: bool = False
 ) -> jax.Array:
@@ -373,15 +384,7 @@ def synthesis(
     With ``half=True`` only the orders m = 0 … L−1 are present, x (..., P, L, L) → G
     (..., P, nθ, L) (orders n closed under negation): half the work, e.g. for a real signal.
     """
-    ids = np.arange(-(-L // BLOCK))
-    if half:
-        g = _synthesis_columns(
-            _half_columns(x, L, ids), jnp.asarray(ids, jnp.int32), L, tuple(theta), orders, None
-        )
-        return g[..., 0, :L]
-    xs = take_columns(x, L, ids)
-    g = _synthesis_columns(xs, jnp.asarray(ids, jnp.int32), L, tuple(theta), orders, None)
-    return _merge(g, L, g.ndim - 2)
+    return _run_columns(_synthesis_columns, x, L, theta, orders, half)
 
 
 def analysis(
@@ -389,12 +392,4 @@ def analysis(
 ) -> jax.Array:
     """y[..., p, ℓ, m] = Σ_t d^ℓ_{m,n_p}(θ_t) G[..., p, t, m] for complex G (..., P, nθ, 2L−1)
     (or, with ``half=True``, the orders m = 0 … L−1 only: G (..., P, nθ, L) → (..., P, L, L))."""
-    ids = np.arange(-(-L // BLOCK))
-    if half:
-        y = _analysis_columns(
-            _half_columns(g, L, ids), jnp.asarray(ids, jnp.int32), L, tuple(theta), orders, None
-        )
-        return y[..., 0, :L]
-    gs = take_columns(g, L, ids)
-    y = _analysis_columns(gs, jnp.asarray(ids, jnp.int32), L, tuple(theta), orders, None)
-    return _merge(y, L, y.ndim - 2)
+    return _run_columns(_analysis_columns, g, L, theta, orders, half)

@@ -104,7 +104,7 @@ def _orders(n, L: int) -> tuple[int, ...]:
     return values
 
 
-def _parity(orders: tuple[int, ...], L: int, half: bool = False) -> np.ndarray:
+def parity(orders: tuple[int, ...], L: int, half: bool = False) -> np.ndarray:
     """(P, 2L−1) True where m − n_p is odd (G_m(2π − θ) = −G_m(θ) on the torus); (P, L) on
     the orders m ≥ 0 with ``half``."""
     m = np.arange(0 if half else -(L - 1), L)
@@ -124,7 +124,7 @@ def synthesis(x: jax.Array, n, L: int, rings: tuple[str, int], half: bool = Fals
     if rings[0] not in _VIA_MWSS:
         return synthesis_p.bind(x, L=L, rings=rings, orders=orders, half=half)
     g = synthesis_p.bind(x, L=L, rings=("mwss", 0), orders=orders, half=half)
-    return _torus.resample(g, _parity(orders, L, half), L, "mwss", rings[0])
+    return from_mwss(g, orders, L, rings[0], half)
 
 
 def analysis(g: jax.Array, n, L: int, rings: tuple[str, int], half: bool = False) -> jax.Array:
@@ -138,14 +138,19 @@ def analysis(g: jax.Array, n, L: int, rings: tuple[str, int], half: bool = False
     return analysis_p.bind(h, L=L, rings=("mwss", 0), orders=orders, half=half)
 
 
+def from_mwss(g: jax.Array, orders: tuple[int, ...], L: int, target: str, half: bool = False):
+    """The exact torus move of ring profiles (..., P, L+1, M) from MWSS onto ``target`` rings
+    (``"mw"`` or ``"dh"``)."""
+    return _torus.resample(g, parity(orders, L, half), L, "mwss", target)
+
+
 def onto_mwss(g: jax.Array, orders: tuple[int, ...], L: int, source: str, half: bool = False):
     """Transpose of the exact torus move MWSS → ``source`` rings (``"mw"`` or ``"dh"``):
     (..., P, nθ, M) → (..., P, L+1, M), so that Σ_t d(θ_t) G[t] over ``source`` rings equals
     the same sum over MWSS rings of the result (both are degree < L trigonometric sums)."""
-    parity = _parity(orders, L, half)
     shape = (*g.shape[:-2], _sampling.ntheta(L, "mwss"), g.shape[-1])
     (h,) = jax.linear_transpose(
-        lambda a: _torus.resample(a, parity, L, "mwss", source),
+        lambda a: from_mwss(a, orders, L, source, half),
         jax.ShapeDtypeStruct(shape, g.dtype),
     )(g)
     return h

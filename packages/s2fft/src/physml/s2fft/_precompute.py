@@ -36,7 +36,7 @@ from physml.core import ring_fft
 from physml.core import sampling as _sampling
 from physml.core.validation import validate_geometry, validate_spin
 
-from . import _legendre, _torus
+from . import _legendre
 from . import _quadrature as _exact
 from ._spherical import ell_scale, hermitian_fill, ring_fill
 from ._wigner import wigner_d_rows
@@ -224,11 +224,6 @@ def _legendre_analysis(p: Kernels, h: jax.Array) -> jax.Array:
     return y_north + _signs(p, dt) * y_south
 
 
-def _parity(p: Kernels) -> np.ndarray:
-    m = np.arange(0 if p.reality else -(p.L - 1), p.L)
-    return ((m + p.spin) % 2 == 1)[None, :]
-
-
 @jax.jit
 def inverse_precompute(flm: jax.Array, precomps: Kernels) -> jax.Array:
     """Inverse transform with a materialised kernel."""
@@ -236,7 +231,8 @@ def inverse_precompute(flm: jax.Array, precomps: Kernels) -> jax.Array:
     x = flm[..., p.L - 1 :] if p.reality else flm
     g = _legendre_synthesis(p, x)
     if p.sampling in _legendre._VIA_MWSS:
-        g = _torus.resample(g[..., None, :, :], _parity(p), p.L, "mwss", p.sampling)[..., 0, :, :]
+        g = _legendre.from_mwss(g[..., None, :, :], (-p.spin,), p.L, p.sampling, p.reality)
+        g = g[..., 0, :, :]
     if p.reality:
         return ring_fft.inverse(ring_fill(g), p.L, p.sampling, p.nside or None).real
     return ring_fft.inverse(g, p.L, p.sampling, p.nside or None)

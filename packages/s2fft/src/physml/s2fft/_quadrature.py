@@ -85,8 +85,7 @@ def to_quadrature_rings(F: jax.Array, n, L: int, sampling: str, nside: int, half
     """
     dt = jnp.finfo(F.dtype).dtype
     if sampling in ("mw", "mwss"):
-        orders = np.asarray(n).reshape(-1)
-        parity = (np.arange(0 if half else -(L - 1), L)[None, :] - orders[:, None]) % 2 == 1
+        parity = _legendre.parity(tuple(np.asarray(n).reshape(-1)), L, half)
         dh = _quadrature.weights(L, "dh") * (2 * L - 1) / _sampling.nphi(L, sampling)
         h = _torus.resample(F, parity, L, sampling, "dh")
         return h * jnp.asarray(dh, dt)[:, None], ("dh", 0)
