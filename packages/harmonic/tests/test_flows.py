@@ -150,3 +150,24 @@ def test_fits_on_similar_data_sizes_share_one_compiled_training_program():
     )
     assert _training._train._cache_size() == before
     assert 1 <= len(fitted.history.val_loss) <= 3
+
+
+@pytest.mark.parametrize("flow", [RQSplineFlow(n_layers=2), RealNVPFlow(n_layers=2)])
+def test_points_evaluated_in_the_training_program_match_log_prob(flow):
+    import dataclasses
+
+    rng = np.random.default_rng(12)
+    x, points = _bimodal(600, 3, seed=2), _bimodal(300, 3, seed=3)
+    fitted = flow.fit(x, key=jax.random.key(3), epochs=3, progress=False, evaluate=points)
+    assert fitted.evaluated is not None
+    assert fitted.evaluated.matches(points)
+    plain = dataclasses.replace(fitted, evaluated=None)  # the separately compiled log_prob
+    for temperature in (1.0, 0.7):
+        np.testing.assert_allclose(
+            fitted.log_prob(points, temperature), plain.log_prob(points, temperature), atol=2e-5
+        )
+    # other points (even a perturbed copy) go through the compiled log_prob
+    other = points + 1e-3 * rng.normal(size=points.shape)
+    np.testing.assert_array_equal(fitted.log_prob(other), plain.log_prob(other))
+    with pytest.raises(ValueError, match=r"evaluate must have shape \[m, 3\]"):
+        flow.fit(x, key=jax.random.key(3), epochs=1, progress=False, evaluate=points[:, :2])

@@ -19,7 +19,7 @@ from physml.harmonic import diagnostics, io, support, testing
 from physml.harmonic.chains import Chains, remove_burn_in, split_by_chains, split_into_blocks
 from physml.harmonic.classical import FittedGaussianMixture, GaussianMixture
 from physml.harmonic.evidence import BayesFactor, EvidenceResult, ln_bayes_factor, ln_evidence
-from physml.harmonic.flows import FittedFlow, RealNVPFlow, RQSplineFlow
+from physml.harmonic.flows import FittedFlow, FlowEvaluation, RealNVPFlow, RQSplineFlow
 from physml.harmonic.interop import chains_from_numpyro, chains_from_samples
 from physml.harmonic.pipeline import MODELS, estimate_evidence, get_model
 from physml.harmonic.savage_dickey import SavageDickey, savage_dickey
@@ -33,6 +33,7 @@ __all__ = [
     "EvidenceResult",
     "FittedFlow",
     "FittedGaussianMixture",
+    "FlowEvaluation",
     "GaussianMixture",
     "RQSplineFlow",
     "RealNVPFlow",

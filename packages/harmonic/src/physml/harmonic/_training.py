@@ -76,7 +76,18 @@ def _report(epoch, train_loss, val_loss):
     compiler_options=COMPILER_OPTIONS,
 )
 def _train(
-    graphdef, params, data, val, key_data, hyper, *, max_epochs, batch_size, progress, split
+    graphdef,
+    params,
+    data,
+    val,
+    key_data,
+    hyper,
+    extra,
+    *,
+    max_epochs,
+    batch_size,
+    progress,
+    split,
 ):
     learning_rate, weight_decay, epochs, patience, min_delta, n, n_val = hyper
     opt = optax.chain(
@@ -143,7 +154,11 @@ def _train(
     zero = jnp.zeros((), jnp.int32)
     init = (zero, flat, opt.init(flat), flat, inf, zero, zero, hist)
     epoch, _, _, best_p, _, best_epoch, _, hist = jax.lax.while_loop(go_on, epoch_body, init)
-    return unravel(best_p), epoch, best_epoch, hist
+    best = unravel(best_p)
+    if extra is not None:  # the fitted map at further points, in this program (no second compile)
+        z, logdet = nnx.merge(graphdef, best).forward(extra)
+        extra = (jnp.sum(z**2, -1), logdet)
+    return best, epoch, best_epoch, hist, extra
 
 
 def train_density(
@@ -161,12 +176,16 @@ def train_density(
     min_delta: float,
     progress: bool,
     mesh: Mesh | None = None,
+    x_extra: np.ndarray | None = None,
 ):
     """Minimise ``-mean ln q(x)`` over ``x_train``; the module must define ``log_prob_u(x, T)``.
 
     ``key_data`` is raw ``uint32[2]`` threefry key data (see :mod:`physml.harmonic._random`).
-    Returns the parameters of the epoch with the lowest validation loss and the
-    :class:`TrainingHistory`. With a ``mesh``, training is data parallel over its first axis.
+    Returns the parameters of the epoch with the lowest validation loss, the
+    :class:`TrainingHistory` and, for points ``x_extra [m, d]`` (optional; the module must
+    then define ``forward(x) -> (z, ln|det|)``), ``(Σ z², ln|det ∂z/∂x|)`` of the fitted map
+    there, computed at the end of the same compiled program (else ``None``). With a
+    ``mesh``, training is data parallel over its first axis.
     """
     n, n_val = len(x_train), len(x_val)
     batch_size = int(min(batch_size, _bucket(n, 16)))
@@ -195,14 +214,20 @@ def train_density(
             np.asarray(n_val, np.int32),
         )
     )
+    extra = None
+    if x_extra is not None:
+        extra = np.zeros((_bucket(len(x_extra), 256), x_extra.shape[1]), x_extra.dtype)
+        extra[: len(x_extra)] = x_extra
+        extra = place(extra)
     bar = tqdm(total=epochs, disable=not progress, desc="training flow", leave=False)
     _BAR[:] = [bar]
     try:
-        best_params, n_epochs, best_epoch, hist = _train(
+        best_params, n_epochs, best_epoch, hist, extra = _train(
             graphdef,
             place(params),
             *place((data, val, np.asarray(key_data))),
             hyper,
+            extra,
             # the history buffer's length is static: round up so that nearby epoch counts
             # share one compiled program
             max_epochs=max(16, 1 << (int(epochs) - 1).bit_length()),
@@ -211,7 +236,9 @@ def train_density(
             split=split,
         )
         hist = np.asarray(hist)[:, : int(n_epochs)].astype(np.float64)
+        if extra is not None:
+            extra = tuple(np.asarray(v)[: len(x_extra)].astype(np.float64) for v in extra)
     finally:
         _BAR.clear()
         bar.close()
-    return best_params, TrainingHistory(hist[0], hist[1], int(best_epoch))
+    return best_params, TrainingHistory(hist[0], hist[1], int(best_epoch)), extra

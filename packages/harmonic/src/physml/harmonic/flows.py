@@ -42,7 +42,7 @@ from physml.harmonic._validation import (
     check_temperature,
 )
 
-__all__ = ["FittedFlow", "RQSplineFlow", "RealNVPFlow"]
+__all__ = ["FittedFlow", "FlowEvaluation", "RQSplineFlow", "RealNVPFlow"]
 
 _LN2PI = math.log(2.0 * math.pi)
 _CHUNK = 1 << 16
@@ -186,6 +186,23 @@ _log_prob = jax.jit(_log_prob_fn, static_argnums=0, compiler_options=COMPILER_OP
 _sample = jax.jit(_sample_fn, static_argnums=(0, 5), compiler_options=COMPILER_OPTIONS)
 
 
+@dataclasses.dataclass(frozen=True, eq=False)
+class FlowEvaluation:
+    r"""The fitted map ``z = f(C^{-1}(x - m))`` at given points ``x [n, d]``.
+
+    With ``sq_norm = Σ z²`` and ``log_det = ln|det ∂z/∂u|`` the density at any temperature
+    follows without another pass through the network,
+    ``ln q_T(x) = -sq_norm/(2T) - d/2 ln(2πT) + log_det - ln|det C|``.
+    """
+
+    points: np.ndarray
+    sq_norm: np.ndarray
+    log_det: np.ndarray
+
+    def matches(self, x: np.ndarray) -> bool:
+        return x.shape == self.points.shape and bool(np.array_equal(x, self.points))
+
+
 @dataclasses.dataclass(frozen=True)
 class FittedFlow:
     """A trained flow: ``log_prob(x, temperature)`` and ``sample(key, n, temperature)``.
@@ -199,6 +216,9 @@ class FittedFlow:
     shift : array ``(d,)``, chol : array ``(d, d)``
         Whitening mean and lower Cholesky factor of the training covariance.
     history : TrainingHistory or None
+    evaluated : FlowEvaluation or None
+        The fitted map at the points passed to ``fit(..., evaluate=...)``, computed in the
+        training program; :meth:`log_prob` of exactly these points reads it.
     """
 
     config: Any
@@ -207,6 +227,7 @@ class FittedFlow:
     shift: jax.Array
     chol: jax.Array
     history: TrainingHistory | None = None
+    evaluated: FlowEvaluation | None = None
 
     @property
     def ndim(self) -> int:
@@ -227,6 +248,11 @@ class FittedFlow:
             lp = _log_prob_fn(self.graphdef, self.params, self.shift, self.chol, flat, temperature)
             return lp.reshape(x.shape[:-1])
         flat = np.asarray(x, dtype=self.shift.dtype).reshape(-1, self.ndim)
+        if self.evaluated is not None and self.evaluated.matches(flat):
+            e, d = self.evaluated, self.ndim
+            ln_det_c = float(np.sum(np.log(np.diag(np.asarray(self.chol)))))
+            lp = -0.5 * e.sq_norm / temperature - 0.5 * d * (_LN2PI + math.log(temperature))
+            return (lp + e.log_det - ln_det_c).astype(flat.dtype).reshape(x.shape[:-1])
         # evaluate in padded chunks of a few fixed sizes: any number of points reuses one of
         # a handful of compiled programs instead of compiling one per shape
         chunk = min(_CHUNK, _bucket(len(flat), 256))
@@ -321,6 +347,7 @@ class _FlowConfig:
         progress: bool = True,
         init: FittedFlow | None = None,
         mesh: Mesh | None = None,
+        evaluate=None,
     ) -> FittedFlow:
         """Fit by maximum likelihood on ``samples [n, d]`` (or the valid samples of a Chains).
 
@@ -329,7 +356,11 @@ class _FlowConfig:
         ``min_delta`` nats per sample, and the parameters with the lowest validation loss are
         kept. Set ``progress=False`` to hide the progress bar. Pass a previous result (e.g.
         one saved with :func:`physml.harmonic.io.save` and loaded again) as ``init`` to resume
-        training from its parameters and whitening. With a ``mesh``
+        training from its parameters and whitening. Points ``evaluate [m, d]`` (e.g. the
+        inference samples of the evidence) are mapped through the fitted flow at the end of
+        the training program, which saves compiling a second program for ``log_prob``: the
+        result's ``evaluated`` holds them and :meth:`FittedFlow.log_prob` of exactly these
+        points (at any temperature) reads it. With a ``mesh``
         (:class:`jax.sharding.Mesh`), training is data parallel over its first axis: each
         minibatch is split over the devices, the parameters are replicated and XLA all-reduces
         the gradients; the batch size is rounded up to a multiple of the device count.
@@ -354,7 +385,14 @@ class _FlowConfig:
             graphdef, params = init.graphdef, init.params
         perm = rng.permutation(n)
         u = np.linalg.solve(chol, (x - shift).T).T.astype(self.dtype)
-        params, history = train_density(
+        u_extra = None
+        if evaluate is not None:
+            evaluate = as_float_array("evaluate", evaluate, 2, f"[m, {d}]")
+            if evaluate.shape[1] != d:
+                raise ValueError(f"evaluate must have shape [m, {d}], got {evaluate.shape}")
+            check_finite("evaluate", evaluate)
+            u_extra = np.linalg.solve(chol, (evaluate - shift).T).T.astype(self.dtype)
+        params, history, extra = train_density(
             graphdef,
             params,
             u[perm[nval:]],
@@ -368,11 +406,13 @@ class _FlowConfig:
             min_delta=min_delta,
             progress=progress,
             mesh=mesh,
+            x_extra=u_extra,
         )
+        evaluated = None if extra is None else FlowEvaluation(evaluate, *extra)
         # with a mesh the parameters come back replicated on it: keep the whitening beside them
         where = None if mesh is None else NamedSharding(mesh, PartitionSpec())
         shift, chol = jax.device_put((shift, chol), where)
-        return FittedFlow(self, graphdef, params, shift, chol, history)
+        return FittedFlow(self, graphdef, params, shift, chol, history, evaluated)
 
 
 @dataclasses.dataclass(frozen=True)

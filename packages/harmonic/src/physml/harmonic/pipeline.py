@@ -13,7 +13,7 @@ from physml.harmonic._validation import check_positive_int, check_temperature
 from physml.harmonic.chains import Chains, remove_burn_in, split_by_chains, split_into_blocks
 from physml.harmonic.classical import GaussianMixture
 from physml.harmonic.evidence import EvidenceResult, ln_evidence
-from physml.harmonic.flows import RealNVPFlow, RQSplineFlow
+from physml.harmonic.flows import RealNVPFlow, RQSplineFlow, _FlowConfig
 from physml.harmonic.support import support_corrected, target_mass_in_support
 
 __all__ = ["MODELS", "estimate_evidence", "get_model"]
@@ -111,6 +111,10 @@ def estimate_evidence(
     train, infer = split_by_chains(chains, key=k_split, train_fraction=train_fraction)
     if mesh is not None:
         fit_kwargs["mesh"] = mesh
+    elif isinstance(fitter, _FlowConfig):
+        # map the inference samples through the flow in the training program: one compiled
+        # program for the whole estimate instead of a second one for log_prob
+        fit_kwargs.setdefault("evaluate", infer.flat_samples())
     fitted = fitter.fit(train, key=k_fit, progress=progress, **fit_kwargs)
     target = functools.partial(fitted.log_prob, temperature=temperature)
     result = ln_evidence(infer, target, mesh=mesh)

@@ -227,7 +227,16 @@ def status(state: NestedState, config: SamplerConfig) -> tuple[bool, bool]:
     return bool(np.logaddexp(ln_z, ln_rest) - ln_z < config.dlogz), finite
 
 
-@functools.partial(jax.jit, static_argnames=("n", "dtype"))
+COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
+"""Per-function XLA options of the sampler's compiled programs (never global configuration).
+
+On CPU the classic elemental emitters compile the sampler's many small fusions about a
+quarter faster than XLA's fusion emitters (d = 200: 2.0–2.35 → 1.6–1.75 s in A/B runs), at
+no measurable cost in run time; other backends ignore the option.
+"""
+
+
+@functools.partial(jax.jit, static_argnames=("n", "dtype"), compiler_options=COMPILER_OPTIONS)
 def exact_start(key, problem: Problem, n: int, delta, lam_p, dtype):
     """Initial state from ``n`` exact prior draws, and the key for the run (one compiled call).
 
@@ -240,10 +249,10 @@ def exact_start(key, problem: Problem, n: int, delta, lam_p, dtype):
     return init_state(live_x, live_g, delta, lam_p), key
 
 
-run_chunk_jit = jax.jit(run_chunk, static_argnames="config")
+run_chunk_jit = jax.jit(run_chunk, static_argnames="config", compiler_options=COMPILER_OPTIONS)
 
 
-@functools.partial(jax.jit, static_argnames="config")
+@functools.partial(jax.jit, static_argnames="config", compiler_options=COMPILER_OPTIONS)
 def _prior_round(key, xs, gs, log_delta, lam_p, problem: Problem, config: SamplerConfig):
     d = jnp.exp(log_delta)
     lam = 0.5 * d if config.tie_lambda else lam_p
