@@ -35,6 +35,17 @@ def test_lbfgs_synthesis_lowers_the_loss_and_matches_the_spectrum_better_than_no
     assert np.isrealobj(np.asarray(out.f))
 
 
+@pytest.mark.parametrize("optimiser", ["lbfgs", "adam"])
+def test_every_chunk_of_a_synthesis_reuses_one_compiled_loop(setup, optimiser):
+    from physml.s2scat import _synthesis
+
+    op, target = setup
+    before = _synthesis._chunk._cache_size()
+    sc.synthesise(target, jax.random.key(1), op, steps=6, chunk=2, optimiser=optimiser,
+                  progress=False)  # fmt: skip
+    assert _synthesis._chunk._cache_size() == before + 1
+
+
 def test_checkpointed_synthesis_resumes_where_it_stopped(setup, tmp_path):
     op, target = setup
     kwargs = {"op": op, "optimiser": "adam", "learning_rate": 0.05, "progress": False, "chunk": 5}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -62,7 +63,14 @@ def make_target(
     else:
         validate_shape(f, shape, name="f", context=context)
     check_finite(f, name="f")
-    flm = s2.forward(jnp.asarray(f), L, 0, sampling, nside or None, reality=op.reality)
+    return _target(jnp.asarray(f), op, sampling, nside or None)
+
+
+@partial(jax.jit, static_argnames=("sampling", "nside"))
+def _target(f, op: Scattering, sampling: str, nside: int | None) -> Target:
+    """The target of validated fields, as one compiled program (not dozens of small ones)."""
+    L = op.L
+    flm = s2.forward(f, L, 0, sampling, nside, reality=op.reality)
     flm = flm.reshape(-1, L, 2 * L - 1)
     norm = jnp.mean(raw_s2(flm, op), axis=0)
     stats = flm_to_scattering_covariance(flm, op, norm)
@@ -71,6 +79,7 @@ def make_target(
     return Target(stats, norm, cl)
 
 
+@partial(jax.jit, static_argnames="floor")
 def default_weights(target: Target, op: Scattering, floor: float = 0.1) -> jax.Array:
     """(D,) per-coefficient weights: relative squared error of every coefficient.
 
@@ -84,13 +93,13 @@ def default_weights(target: Target, op: Scattering, floor: float = 0.1) -> jax.A
     w = jnp.zeros(t.shape, t.real.dtype)
     var = target.stats.var
     for index, name in enumerate(FAMILIES):
-        mask = jnp.asarray(fam == index)
+        mask = np.asarray(fam == index)
         if name == "mean":
             value = 1.0 / var
         elif name == "var":
             value = 1.0 / var**2
         else:
-            rms = jnp.sqrt(jnp.sum(jnp.where(mask, jnp.abs(t) ** 2, 0)) / max(mask.sum(), 1))
+            rms = jnp.sqrt(jnp.sum(jnp.where(mask, jnp.abs(t) ** 2, 0)) / max(int(mask.sum()), 1))
             value = 1.0 / (jnp.abs(t) ** 2 + (floor * rms) ** 2)
         w = jnp.where(mask, value, w)
     return w

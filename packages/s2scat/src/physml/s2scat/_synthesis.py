@@ -92,6 +92,12 @@ def _objective(z, target: Target, weights, op: Scattering, power_weight):
     return loss(stats, target, weights, s2.power_spectrum(flm, op.L), power_weight)
 
 
+# optax's L-BFGS evaluates the objective at three call sites (its state's first value, the
+# zoom line search's first trial and its loop): through one jitted function the objective is
+# traced once and its derivatives are built once from that trace (JAX caches both)
+_objective_once = jax.jit(_objective)
+
+
 def _optimiser(name: str, learning_rate):
     if name == "lbfgs":
         return optax.lbfgs(learning_rate=learning_rate)
@@ -104,7 +110,8 @@ def _chunk(z, state, target, weights, power_weight, op, *, name, learning_rate, 
     opt = _optimiser(name, learning_rate)
 
     def one(z, state):
-        fun = partial(_objective, target=target, weights=weights, op=op, power_weight=power_weight)
+        def fun(z):
+            return _objective_once(z, target, weights, op, power_weight)
 
         def step(carry, _):
             z, state = carry
@@ -189,15 +196,9 @@ def synthesise(
         )
     L = op.L
     dtype = target.cl.dtype
-    shape = (n_samples, L, 2 * L - 1) if op.reality else (n_samples, 2, L, 2 * L - 1)
-    z = jax.random.normal(key, shape, dtype)
-    # Start with the target's mean exactly (the ℓ = 0 coefficient is real for real fields).
-    f00 = target.stats.mean * np.sqrt(4 * np.pi) / _scale(target)[0]
-    z = z.at[..., 0, L - 1].set(f00.real) if op.reality else z
-    to_flm = jax.vmap(partial(_to_flm, scale=_scale(target), reality=op.reality))
-    initial_flm = to_flm(z)
-    opt = _optimiser(optimiser, learning_rate)
-    state = jax.vmap(opt.init)(z)
+    z, state, initial_flm = _start(
+        key, target, op, n_samples=n_samples, name=optimiser, learning_rate=learning_rate
+    )
     losses = np.zeros((n_samples, 0))
     done = 0
     expected = {
@@ -236,6 +237,28 @@ def synthesise(
                     checkpoint, (z, state, initial_flm), dict(expected, steps_done=done)
                 )
                 np.savez(os.path.join(checkpoint, "losses.npz"), losses=losses)
-    flm = to_flm(z)
-    f = s2.inverse(flm, L, 0, sampling, nside, reality=op.reality)
+    flm, f = _fields(z, target, op, sampling=sampling, nside=nside)
     return SynthesisResult(flm, f, initial_flm, jnp.asarray(losses), target)
+
+
+@partial(jax.jit, static_argnames=("n_samples", "name", "learning_rate"))
+def _start(key, target: Target, op: Scattering, *, n_samples, name, learning_rate):
+    """Gaussian starting points z (whitened), the optimiser state and the starting flm."""
+    L = op.L
+    shape = (n_samples, L, 2 * L - 1) if op.reality else (n_samples, 2, L, 2 * L - 1)
+    z = jax.random.normal(key, shape, target.cl.dtype)
+    # Start with the target's mean exactly (the ℓ = 0 coefficient is real for real fields).
+    f00 = target.stats.mean * np.sqrt(4 * np.pi) / _scale(target)[0]
+    z = z.at[..., 0, L - 1].set(f00.real) if op.reality else z
+    # strong types throughout: optax initialises some state entries as weakly typed scalars,
+    # which the first chunk would return strongly typed (a second compilation of the loop)
+    state = jax.vmap(_optimiser(name, learning_rate).init)(z)
+    state = jax.tree.map(lambda a: jnp.asarray(a, dtype=a.dtype), state)
+    return z, state, jax.vmap(partial(_to_flm, scale=_scale(target), reality=op.reality))(z)
+
+
+@partial(jax.jit, static_argnames=("sampling", "nside"))
+def _fields(z, target: Target, op: Scattering, *, sampling, nside):
+    """Coefficients and sampled fields of the optimised parameters z."""
+    flm = jax.vmap(partial(_to_flm, scale=_scale(target), reality=op.reality))(z)
+    return flm, s2.inverse(flm, op.L, 0, sampling, nside, reality=op.reality)
