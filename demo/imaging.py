@@ -89,15 +89,13 @@ def wavelet_prior(L: int, N: int, J_min: int, train_flm: jax.Array, eps_fraction
     """
     filt = s2w.filters(L, N=N, J_min=J_min)
     probe = SmoothWaveletPrior(jnp.ones(()), jnp.ones(()), jnp.ones(()), filt)
-    coeffs = jax.vmap(probe.coefficients)(flm_to_real(train_flm, L))
-    scale = float(jnp.mean(jnp.abs(coeffs)))
+    matrix = jax.jit(jax.vmap(probe.coefficients))(jnp.eye(L**2))  # row i: W of basis vector i
+    scale = float(jnp.mean(jnp.abs(flm_to_real(train_flm, L) @ matrix)))
     x = jax.random.normal(jax.random.key(0), (L**2,))
-    gram = jax.jit(jax.grad(lambda v: 0.5 * jnp.sum(probe.coefficients(v) ** 2)))
-    for _ in range(30):
-        x = gram(x)
+    for _ in range(30):  # power iteration on WᵀW
+        x = matrix @ (x @ matrix)
         norm_sq = float(jnp.linalg.norm(x))
         x = x / norm_sq
-    matrix = jax.jit(jax.vmap(probe.coefficients))(jnp.eye(L**2))
     return SmoothWaveletPrior(
         jnp.asarray(1.0 / scale),
         jnp.asarray(eps_fraction * scale),

@@ -162,10 +162,12 @@ class CouplingFlow(nnx.Module):
 
     def log_prob_u(self, u, temperature):
         z, logdet = self.forward(u.astype(self.dtype))
-        base = -0.5 * jnp.sum(z**2, -1) / temperature - 0.5 * self.d * (
-            _LN2PI + jnp.log(temperature)
-        )
-        return base + logdet
+        return _ln_base(jnp.sum(z**2, -1), self.d, temperature, jnp.log) + logdet
+
+
+def _ln_base(sq_norm, d: int, temperature, log):
+    """ln N(z; 0, T I) from ``sq_norm = Σ z²`` (``log``: jnp.log when traced, else math.log)."""
+    return -0.5 * sq_norm / temperature - 0.5 * d * (_LN2PI + log(temperature))
 
 
 def _log_prob_fn(graphdef, params, shift, chol, x, temperature):
@@ -249,10 +251,10 @@ class FittedFlow:
             return lp.reshape(x.shape[:-1])
         flat = np.asarray(x, dtype=self.shift.dtype).reshape(-1, self.ndim)
         if self.evaluated is not None and self.evaluated.matches(flat):
-            e, d = self.evaluated, self.ndim
+            e = self.evaluated
             ln_det_c = float(np.sum(np.log(np.diag(np.asarray(self.chol)))))
-            lp = -0.5 * e.sq_norm / temperature - 0.5 * d * (_LN2PI + math.log(temperature))
-            return (lp + e.log_det - ln_det_c).astype(flat.dtype).reshape(x.shape[:-1])
+            lp = _ln_base(e.sq_norm, self.ndim, temperature, math.log) + e.log_det - ln_det_c
+            return lp.astype(flat.dtype).reshape(x.shape[:-1])
         # evaluate in padded chunks of a few fixed sizes: any number of points reuses one of
         # a handful of compiled programs instead of compiling one per shape
         chunk = min(_CHUNK, _bucket(len(flat), 256))

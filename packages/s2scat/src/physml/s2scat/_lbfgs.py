@@ -49,15 +49,16 @@ def init(z: jax.Array) -> LBFGSState:
 def step(fun, z: jax.Array, state: LBFGSState) -> tuple[jax.Array, LBFGSState]:
     """One L-BFGS iteration with backtracking: returns the new iterate and state."""
     started = jnp.isfinite(state.value)
+    direction = _direction()
     memory = state.memory
     # reset the memory on a pair of negative curvature (y·s ≤ 0) from the last step
     ys = jnp.vdot(state.grad - memory.updates, z - memory.params).real
     memory = jax.tree.map(
         lambda fresh, old: jnp.where((memory.count > 0) & (ys <= 0), fresh, old),
-        _direction().init(z),
+        direction.init(z),
         memory,
     )
-    p, new_memory = _direction().update(state.grad, memory, z)
+    p, new_memory = direction.update(state.grad, memory, z)
     slope = jnp.vdot(state.grad, p).real
     norm = jnp.linalg.norm(state.grad)
     fallback = state.grad * jnp.minimum(1.0, 1.0 / jnp.maximum(norm, 1e-300))

@@ -114,7 +114,7 @@ def _init_state(name: str, learning_rate, z):
 @partial(jax.jit, static_argnames=("name", "learning_rate", "length"))
 def _chunk(z, state, target, weights, power_weight, op, *, name, learning_rate, length):
     """``length`` iterations for each sample (vmapped over the leading axis of z, state)."""
-    opt = _optimiser(name, learning_rate)
+    opt = None if name == "lbfgs" else _optimiser(name, learning_rate)  # optax's optimisers
 
     def one(z, state):
         def fun(z):
@@ -270,11 +270,16 @@ def _start(key, target: Target, op: Scattering, *, n_samples, name, learning_rat
     f00 = target.stats.mean * np.sqrt(4 * np.pi) / _scale(target)[0]
     z = z.at[..., 0, L - 1].set(f00.real) if op.reality else z
     state = jax.vmap(partial(_init_state, name, learning_rate))(z)
-    return z, state, jax.vmap(partial(_to_flm, scale=_scale(target), reality=op.reality))(z)
+    return z, state, _flm_of(z, target, op)
 
 
 @partial(jax.jit, static_argnames=("sampling", "nside"))
 def _fields(z, target: Target, op: Scattering, *, sampling, nside):
     """Coefficients and sampled fields of the optimised parameters z."""
-    flm = jax.vmap(partial(_to_flm, scale=_scale(target), reality=op.reality))(z)
+    flm = _flm_of(z, target, op)
     return flm, s2.inverse(flm, op.L, 0, sampling, nside, reality=op.reality)
+
+
+def _flm_of(z, target: Target, op: Scattering):
+    """(n_samples, L, 2L−1) coefficients of the whitened parameters z of every sample."""
+    return jax.vmap(partial(_to_flm, scale=_scale(target), reality=op.reality))(z)
