@@ -23,6 +23,7 @@ import numpy as np
 jax.config.update("jax_enable_x64", True)
 
 import physml.proxnest as pn
+from physml.proxnest.sampler import default_n_steps
 
 HERE = Path(__file__).parent
 
@@ -73,7 +74,7 @@ def main() -> None:
                 "d": n * n,
                 "sigma": sigma,
                 "n_live": args.n_live,
-                "n_steps": args.n_steps or max(20, int(np.ceil(2 * n))),
+                "n_steps": args.n_steps or default_n_steps(n * n),
                 "truth": ref,
                 "ln_z": res.ln_z,
                 "error": res.ln_z - ref,

@@ -11,11 +11,13 @@ validation  argument checks with messages that name what was wrong
 disco_kernels  sparse DISCO quadrature kernels for spherical convolutions
 sharding    device meshes, padding and sharding rules for transform axes
 kernels     Pallas kernels with pure-JAX fallbacks
+compilation jax.jit with XLA:CPU options that compile physml's programs faster
 """
 
 from importlib.metadata import PackageNotFoundError, version
 
 from . import (
+    compilation,
     disco_kernels,
     indexing,
     kernels,
@@ -38,6 +40,7 @@ __all__ = [
     "SAMPLINGS",
     "Grid",
     "__version__",
+    "compilation",
     "disco_kernels",
     "f_shape",
     "grid",

@@ -22,13 +22,13 @@ chunks the host updates the progress bar, checks for divergence and writes check
 from __future__ import annotations
 
 import dataclasses
-import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from physml.core.compilation import jit
 from physml.proxnest.kernels import MoveConfig, constrained_moves, split_bits
 from physml.proxnest.operators import LinearOperator
 from physml.proxnest.priors import Prior
@@ -227,16 +227,11 @@ def status(state: NestedState, config: SamplerConfig) -> tuple[bool, bool]:
     return bool(np.logaddexp(ln_z, ln_rest) - ln_z < config.dlogz), finite
 
 
-COMPILER_OPTIONS = {"xla_cpu_use_fusion_emitters": False}
-"""Per-function XLA options of the sampler's compiled programs (never global configuration).
-
-On CPU the classic elemental emitters compile the sampler's many small fusions about a
-quarter faster than XLA's fusion emitters (d = 200: 2.0–2.35 → 1.6–1.75 s in A/B runs), at
-no measurable cost in run time; other backends ignore the option.
-"""
+# The sampler's programs compile with physml.core's XLA:CPU options (classic emitters, no
+# expensive LLVM passes: faster compilation of its many small fusions).
 
 
-@functools.partial(jax.jit, static_argnames=("n", "dtype"), compiler_options=COMPILER_OPTIONS)
+@jit(static_argnames=("n", "dtype"))
 def exact_start(key, problem: Problem, n: int, delta, lam_p, dtype):
     """Initial state from ``n`` exact prior draws, and the key for the run (one compiled call).
 
@@ -249,10 +244,10 @@ def exact_start(key, problem: Problem, n: int, delta, lam_p, dtype):
     return init_state(live_x, live_g, delta, lam_p), key
 
 
-run_chunk_jit = jax.jit(run_chunk, static_argnames="config", compiler_options=COMPILER_OPTIONS)
+run_chunk_jit = jit(run_chunk, static_argnames="config")
 
 
-@functools.partial(jax.jit, static_argnames="config", compiler_options=COMPILER_OPTIONS)
+@jit(static_argnames="config")
 def _prior_round(key, xs, gs, log_delta, lam_p, problem: Problem, config: SamplerConfig):
     d = jnp.exp(log_delta)
     lam = 0.5 * d if config.tie_lambda else lam_p

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -11,6 +10,7 @@ import numpy as np
 
 import physml.s2fft as s2
 from physml.core import sampling as _sampling
+from physml.core.compilation import jit
 from physml.core.validation import check_finite, validate_geometry, validate_shape
 
 from ._operator import Scattering
@@ -66,7 +66,7 @@ def make_target(
     return _target(jnp.asarray(f), op, sampling, nside or None)
 
 
-@partial(jax.jit, static_argnames=("sampling", "nside"))
+@jit(static_argnames=("sampling", "nside"))
 def _target(f, op: Scattering, sampling: str, nside: int | None) -> Target:
     """The target of validated fields, as one compiled program (not dozens of small ones)."""
     L = op.L
@@ -79,7 +79,7 @@ def _target(f, op: Scattering, sampling: str, nside: int | None) -> Target:
     return Target(stats, norm, cl)
 
 
-@partial(jax.jit, static_argnames="floor")
+@jit(static_argnames="floor")
 def default_weights(target: Target, op: Scattering, floor: float = 0.1) -> jax.Array:
     """(D,) per-coefficient weights: relative squared error of every coefficient.
 

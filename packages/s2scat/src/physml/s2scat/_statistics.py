@@ -11,6 +11,7 @@ import numpy as np
 
 import physml.s2fft as s2
 from physml.core import sampling as _sampling
+from physml.core.compilation import jit
 from physml.core.validation import check_finite, validate_geometry, validate_shape
 
 from ._moments import moments
@@ -79,7 +80,7 @@ def families(op: Scattering) -> np.ndarray:
     return np.array([FAMILIES.index(name.split("[")[0]) for name in labels(op)])
 
 
-@partial(jax.jit, static_argnames=("self_normalise",))
+@jit(static_argnames=("self_normalise",))
 def _statistics(flm: jax.Array, op: Scattering, norm, self_normalise: bool):
     raw = moments(flm, op)
     ref = raw.s2 if self_normalise else norm
@@ -183,7 +184,7 @@ def scattering_covariance(
     return flm_to_scattering_covariance(flm, op, norm)
 
 
-@jax.jit
+@jit
 def _raw_s2(flm: jax.Array, op: Scattering) -> jax.Array:
     return moments(flm, op).s2
 

@@ -24,6 +24,7 @@ import optax
 from tqdm.auto import tqdm
 
 import physml.s2fft as s2
+from physml.core.compilation import jit
 from physml.core.indexing import valid_mask
 
 from . import _checkpoint, _lbfgs
@@ -111,7 +112,7 @@ def _init_state(name: str, learning_rate, z):
     return jax.tree.map(lambda a: jnp.asarray(a, dtype=a.dtype), state)
 
 
-@partial(jax.jit, static_argnames=("name", "learning_rate", "length"))
+@jit(static_argnames=("name", "learning_rate", "length"))
 def _chunk(z, state, target, weights, power_weight, op, *, name, learning_rate, length):
     """``length`` iterations for each sample (vmapped over the leading axis of z, state)."""
     opt = None if name == "lbfgs" else _optimiser(name, learning_rate)  # optax's optimisers
@@ -260,7 +261,7 @@ def synthesise(
     return SynthesisResult(flm, f, initial_flm, jnp.asarray(losses), target)
 
 
-@partial(jax.jit, static_argnames=("n_samples", "name", "learning_rate"))
+@jit(static_argnames=("n_samples", "name", "learning_rate"))
 def _start(key, target: Target, op: Scattering, *, n_samples, name, learning_rate):
     """Gaussian starting points z (whitened), the optimiser state and the starting flm."""
     L = op.L
@@ -273,7 +274,7 @@ def _start(key, target: Target, op: Scattering, *, n_samples, name, learning_rat
     return z, state, _flm_of(z, target, op)
 
 
-@partial(jax.jit, static_argnames=("sampling", "nside"))
+@jit(static_argnames=("sampling", "nside"))
 def _fields(z, target: Target, op: Scattering, *, sampling, nside):
     """Coefficients and sampled fields of the optimised parameters z."""
     flm = _flm_of(z, target, op)
