@@ -3,9 +3,11 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 from scipy import stats
 
 import physml.proxnest as pn
+from physml.proxnest import kernels
 from physml.proxnest.kernels import MoveConfig, _normal, _uniform, constrained_moves, split_bits
 from physml.proxnest.nested import Problem
 
@@ -24,9 +26,19 @@ def test_split_bits_gives_uniform_and_normal_draws_and_fresh_keys():
     assert abs(np.corrcoef(u, np.asarray(_uniform(bits2), float))[0, 1]) < 5 / np.sqrt(u.size)
 
 
-def test_constrained_moves_sample_a_truncated_gaussian_prior():
+def test_block_steps_is_the_largest_divisor_that_fits():
+    assert kernels._block_steps(30, 2613) == 30
+    assert kernels._block_steps(77, kernels.BLOCK_WORDS // 10) == 7  # cap 10 → divisor 7
+    assert kernels._block_steps(31, kernels.BLOCK_WORDS // 16) == 1  # prime above the cap
+    assert kernels._block_steps(12, 2 * kernels.BLOCK_WORDS) == 1  # one step over the cap
+
+
+@pytest.mark.parametrize("steps_per_block", [60, 12, 1])
+def test_constrained_moves_sample_a_truncated_gaussian_prior(monkeypatch, steps_per_block):
     # Prior N(0, 1) in d = 2 restricted to the likelihood ball ‖x − y‖² < 2σ²τ: the radial
-    # law of the chains must match rejection sampling of the same set.
+    # law of the chains must match rejection sampling of the same set, however many steps
+    # share one random draw (4000 chains × 3 words per step).
+    monkeypatch.setattr(kernels, "BLOCK_WORDS", 4000 * 3 * steps_per_block)
     d, sigma, tau = 2, 1.0, 0.5
     y = jnp.array([0.3, -0.2])
     prior = pn.GaussianPrior.create((d,))

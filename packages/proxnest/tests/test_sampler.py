@@ -25,6 +25,8 @@ def _data(phi, seed=0, std=1.0):
 
 def _check_evidence(res, truth):
     # Issue 7 target: |ln Z − truth| ≤ 0.5; the reported error must be of the size √(H/N).
+    # With 400 live points σ(ln Z) ≈ 0.15–0.2, so 0.5 is ~3σ (150 live points: σ ≈ 0.28,
+    # and one run in twelve misses 0.5 while the z-scores are calibrated).
     assert abs(res.ln_z - truth) <= 0.5
     naive = math.sqrt(res.information / res.n_live)
     assert 0.5 * naive < res.sigma_ln_z < 3 * naive
@@ -39,7 +41,7 @@ def test_gaussian_evidence_matches_closed_form(name):
     }[name]
     y = _data(phi)
     prior = pn.GaussianPrior.create(SHAPE, std=1.0)
-    res = pn.sample(jax.random.key(1), y, phi, SIGMA, prior, n_live=150, progress=False)
+    res = pn.sample(jax.random.key(1), y, phi, SIGMA, prior, n_live=400, progress=False)
     _check_evidence(res, pn.gaussian_ln_evidence(y, phi, SIGMA, 1.0))
 
 
@@ -48,7 +50,7 @@ def test_laplace_wavelet_evidence_matches_erfc_closed_form():
     phi = pn.Identity(SHAPE)
     y = _data(phi, seed=3)
     prior = pn.LaplaceWaveletPrior.create(W, mu=2.0)
-    res = pn.sample(jax.random.key(2), y, phi, SIGMA, prior, n_live=150, progress=False)
+    res = pn.sample(jax.random.key(2), y, phi, SIGMA, prior, n_live=400, progress=False)
     _check_evidence(res, pn.laplace_ln_evidence(y, W, SIGMA, 2.0))
 
 

@@ -45,7 +45,8 @@ def split_bits(key: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:
 
     Every random-number call site costs XLA ~0.3–0.5 s of compilation on CPU (the Threefry
     rounds are unrolled into large kernels), so the sampler draws all its randomness through
-    one call per Langevin step, chaining the key through the output like ``jax.random.split``.
+    one call per block of Langevin steps, chaining the key through the output like
+    ``jax.random.split``.
     """
     width = jax.random.key_data(key).shape[-1]
     bits = jax.random.bits(key, (n + width,), jnp.uint32)
@@ -69,6 +70,22 @@ def _normal(bits: jax.Array, dtype) -> jax.Array:
     return z.astype(dtype)
 
 
+BLOCK_WORDS = 1 << 20
+"""Most random words drawn at once: the noise of a block of consecutive Langevin steps.
+
+Drawing and transforming the normals of many steps in one operation instead of one per
+step makes the random numbers 4× cheaper for small chains on CPU (d = 200, 13 chains:
+83 → 21 µs per step), where the per-operation overhead dominates; the block is capped so
+that its normals stay below ~8 MB.
+"""
+
+
+def _block_steps(n_steps: int, words_per_step: int) -> int:
+    """Steps per block: the largest divisor of ``n_steps`` whose words fit in a block."""
+    cap = max(1, BLOCK_WORDS // words_per_step)
+    return max(b for b in range(1, min(n_steps, cap) + 1) if n_steps % b == 0)
+
+
 def _log_q(x_to, x_from, drift_from, delta):
     axes = tuple(range(1, x_to.ndim))
     return -jnp.sum((x_to - x_from - 0.5 * delta * drift_from) ** 2, axis=axes) / (2.0 * delta)
@@ -77,8 +94,8 @@ def _log_q(x_to, x_from, drift_from, delta):
 def constrained_moves(key, x, g_x, tau, delta, lam_prior, problem, config):
     """Run ``config.n_steps`` steps of ``k`` independent chains from ``x`` (all ``g < tau``).
 
-    The chains are vectorised explicitly, with one random draw per step for all of them
-    (:func:`split_bits`).
+    The chains are vectorised explicitly. The noise of a block of consecutive steps, for all
+    chains, is one random draw (:func:`split_bits`, :data:`BLOCK_WORDS`).
 
     Args:
         key: PRNG key.
@@ -103,36 +120,57 @@ def constrained_moves(key, x, g_x, tau, delta, lam_prior, problem, config):
     def where(ok, a, b):
         return jnp.where(ok.reshape((k,) + (1,) * (a.ndim - 1)), a, b)
 
+    steps = _block_steps(config.n_steps, k * (size + 1))
+
+    def draws(kc, width):
+        """Random words of ``steps`` consecutive steps (one PRF call, one normal transform)."""
+        kc, bits = split_bits(kc, steps * k * width)
+        bits = bits.reshape(steps, k * width)
+        xi = _normal(bits[:, : k * size], x.dtype).reshape((steps, *x.shape))
+        return kc, xi, bits[:, k * size :]
+
     if config.correction == "mh":
         density = jax.vmap(prior.neg_log_density)
 
-        def step(carry, _):
-            kc, xc, gc, fc, bc, acc = carry
-            kc, bits = split_bits(kc, k * (size + 1))
-            xi = _normal(bits[: k * size], x.dtype).reshape(x.shape)
+        def step(carry, noise):
+            xc, gc, fc, bc, acc = carry
+            xi, u_bits = noise
             xp = (xc + 0.5 * delta * bc + jnp.sqrt(delta) * xi).astype(x.dtype)
             gp, fp, bp = like(xp), density(xp), drift(xp, lam_prior).astype(x.dtype)
             log_a = fc - fp + _log_q(xc, xp, bp, delta) - _log_q(xp, xc, bc, delta)
-            ok = (gp < tau) & jnp.isfinite(gp) & (jnp.log(_uniform(bits[k * size :])) < log_a)
+            ok = (gp < tau) & jnp.isfinite(gp) & (jnp.log(_uniform(u_bits)) < log_a)
             new = tuple(
                 where(ok, a, b).astype(b.dtype) for a, b in zip((xp, gp, fp, bp), (xc, gc, fc, bc))
             )
-            return (kc, *new, acc + ok), None
+            return (*new, acc + ok), None
+
+        def block(carry, _):
+            kc, state = carry
+            kc, xi, u_bits = draws(kc, size + 1)
+            state, _ = jax.lax.scan(step, state, (xi, u_bits))
+            return (kc, state), None
 
         b0 = drift(x, lam_prior).astype(x.dtype)
-        init = (key, x, g_x, density(x).astype(g_x.dtype), b0, jnp.zeros(k, x.dtype))
-        (_, x, g_x, _, _, acc), _ = jax.lax.scan(step, init, length=config.n_steps)
+        init = (x, g_x, density(x).astype(g_x.dtype), b0, jnp.zeros(k, x.dtype))
+        (_, (x, g_x, _, _, acc)), _ = jax.lax.scan(
+            block, (key, init), length=config.n_steps // steps
+        )
         return x, g_x, acc / config.n_steps
 
-    def ula_step(carry, _):
-        kc, xc, gc, n_in = carry
-        kc, bits = split_bits(kc, k * size)
+    def ula_step(carry, xi):
+        xc, gc, n_in = carry
         xn = xc + 0.5 * delta * drift(xc, lam_prior)
-        xn = (xn + jnp.sqrt(delta) * _normal(bits, x.dtype).reshape(x.shape)).astype(x.dtype)
+        xn = (xn + jnp.sqrt(delta) * xi).astype(x.dtype)
         gn = like(xn).astype(g_x.dtype)
         inside = (gn < tau) & jnp.isfinite(gn)
-        return (kc, where(inside, xn, xc), jnp.where(inside, gn, gc), n_in + inside), None
+        return (where(inside, xn, xc), jnp.where(inside, gn, gc), n_in + inside), None
 
-    init = (key, x, g_x, jnp.zeros(k, x.dtype))
-    (_, x, g_x, n_in), _ = jax.lax.scan(ula_step, init, length=config.n_steps)
+    def ula_block(carry, _):
+        kc, state = carry
+        kc, xi, _ = draws(kc, size)
+        state, _ = jax.lax.scan(ula_step, state, xi)
+        return (kc, state), None
+
+    init = (x, g_x, jnp.zeros(k, x.dtype))
+    (_, (x, g_x, n_in)), _ = jax.lax.scan(ula_block, (key, init), length=config.n_steps // steps)
     return x, g_x, n_in / config.n_steps
