@@ -39,14 +39,25 @@ OPTION_SETS = {
 # ---------------------------------------------------------------- tasks (worker side)
 
 
-def _s2fft_inverse(L):
+def _s2fft(L, direction="inverse", spin=0):
     def task(jax, jnp, np):
         import physml.s2fft as s2
         from physml.core.compilation import jit
+        from physml.core.indexing import valid_mask
 
-        flm = s2.random_flm(jax.random.key(0), L, jnp.ones(L))
-        fn = jit(lambda a: s2.inverse(a, L, 0, "mw", reality=True))
-        return lambda: fn(flm)
+        reality = spin == 0
+        if reality:
+            flm = s2.random_flm(jax.random.key(0), L, jnp.ones(L))
+        else:
+            re, im = jax.random.normal(jax.random.key(0), (2, L, 2 * L - 1))
+            mask = valid_mask(L) & (np.arange(L)[:, None] >= abs(spin))
+            flm = jnp.where(jnp.asarray(mask), re + 1j * im, 0)
+        if direction == "inverse":
+            fn = jit(lambda a: s2.inverse(a, L, spin, "mw", reality=reality))
+            return lambda: fn(flm)
+        f = s2.inverse(flm, L, spin, "mw", reality=reality)
+        fn = jit(lambda a: s2.forward(a, L, spin, "mw", reality=reality))
+        return lambda: fn(f)
 
     return task
 
@@ -105,8 +116,11 @@ def _proxnest(jax, jnp, np):
 
 
 TASKS = {
-    "s2fft_inverse_L64": _s2fft_inverse(64),
-    "s2fft_inverse_L256": _s2fft_inverse(256),
+    "s2fft_inverse_L64": _s2fft(64),
+    "s2fft_inverse_L256": _s2fft(256),
+    "s2fft_inverse_L512": _s2fft(512),
+    "s2fft_forward_L512": _s2fft(512, "forward"),
+    "s2fft_forward_L512_spin2": _s2fft(512, "forward", spin=2),
     "s2scat_synthesis": _s2scat_synthesis,
     "harmonic_d2": _harmonic(2),
     "harmonic_d8": _harmonic(8),
