@@ -41,3 +41,19 @@ def test_analysis_of_the_squared_field_is_exact_on_the_oversampled_grid(streamed
     fine = s2.inverse(jnp.pad(flm, [(0, L2 - L), (L2 - L, L2 - L)]), L2, reality=True)
     expected = s2.forward(fine**2, L2, reality=True)[:L, L2 - L : L2 - 1 + L]
     np.testing.assert_allclose(ours, expected, atol=1e-12)
+
+
+def test_kernels_of_several_band_limits_from_one_program_match_s2fft():
+    # legendre_kernels slices every kernel out of the largest band-limit's recursion (nodes
+    # padded to the longest list): each equals the kernel computed for its own band-limit
+    # alone, and the largest synthesises s2fft's Gauss–Legendre inverse.
+    bandlimits = (3, 5, 8)
+    kernels = _sphere.legendre_kernels(bandlimits, oversample=2)
+    for Lj, kernel in zip(bandlimits, kernels, strict=True):
+        alone = _sphere.legendre_kernel(Lj, _sphere.grid_shape(Lj, 2)[0])
+        np.testing.assert_allclose(kernel, alone, rtol=1e-14, atol=1e-300)
+    (kernel,) = _sphere.legendre_kernels((L,), oversample=1)
+    ntheta, nphi = _sphere.grid_shape(L, 1)
+    flm = gaussian_flm(jax.random.key(3), L)
+    ours = _sphere.synthesis(flm, nphi, kernel, ntheta, True)
+    np.testing.assert_allclose(ours, s2.inverse(flm, L, 0, "gl", reality=True), atol=1e-12)

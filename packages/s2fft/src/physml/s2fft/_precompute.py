@@ -139,11 +139,18 @@ def precompute_kernels(
     dt = np.dtype(dtype or (np.float64 if jax.config.jax_enable_x64 else np.float32))
     rings, _, north = _ring_split(L, sampling, nside)
     theta = _legendre.ring_thetas(L, rings)[:north]
+    kernel = _kernel(jnp.asarray(theta, dt), L=L, spin=spin, reality=bool(reality))
+    return Kernels(kernel, L, spin, sampling, nside, bool(reality))
+
+
+@partial(jax.jit, static_argnames=("L", "spin", "reality"))
+def _kernel(theta: jax.Array, *, L: int, spin: int, reality: bool) -> jax.Array:
+    """(M, L, nθ_north) kernel as one compiled program (eagerly, the recursion's scan and
+    its dozens of small operations would each be dispatched, and compiled, on their own)."""
+    dt = theta.dtype
     rows = wigner_d_rows(L, theta, -spin, dt) * ell_scale(L, spin, dt)[:, :, None]
     kernel = jnp.transpose(rows, (2, 0, 1))  # (2L−1, L, north)
-    if reality:
-        kernel = kernel[L - 1 :]
-    return Kernels(kernel, L, spin, sampling, nside, bool(reality))
+    return kernel[L - 1 :] if reality else kernel
 
 
 def check_kernels(precomps: object, L, spin, sampling, nside, reality, forward: bool) -> Kernels:

@@ -11,6 +11,7 @@ A kernel holds P·L·nθ·(2L−1) reals, P = 2N−1 (N with ``reality``).
 from __future__ import annotations
 
 import dataclasses
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -90,8 +91,14 @@ def precompute_kernels(
     dt = np.dtype(dtype or (np.float64 if jax.config.jax_enable_x64 else np.float32))
     theta = jnp.asarray(ring_thetas(L, kernel_rings(L, sampling, nside, forward)), dt)
     ns = jnp.asarray(orders(N, bool(reality)), jnp.int32)
-    kernel = jax.vmap(lambda n: wigner_d_rows(L, theta, n, dt))(ns)
+    kernel = _rows(theta, ns, L=L)
     return WignerKernels(kernel, L, N, sampling, nside, bool(reality), bool(forward))
+
+
+@partial(jax.jit, static_argnames="L")
+def _rows(theta: jax.Array, ns: jax.Array, *, L: int) -> jax.Array:
+    """d^ℓ_{m,n}(θ_t) for every order n in ``ns``, as one compiled program."""
+    return jax.vmap(lambda n: wigner_d_rows(L, theta, n, theta.dtype))(ns)
 
 
 def check_kernels(precomps, L, N, sampling, nside, reality, forward) -> WignerKernels:

@@ -244,11 +244,8 @@ def make_scattering(
     )
     if method == "jax":
         return op
-    kernels = []
-    for group in op.groups:
-        Lj = op.group_grid(group)[0]
-        kernels.append(_sphere.legendre_kernel(Lj, _sphere.grid_shape(Lj, oversample)[0]))
-    return dataclasses.replace(op, kernels=tuple(kernels))
+    bandlimits = tuple(op.group_grid(group)[0] for group in op.groups)
+    return dataclasses.replace(op, kernels=_sphere.legendre_kernels(bandlimits, oversample))
 
 
 def map_fields(fn, op: Scattering):

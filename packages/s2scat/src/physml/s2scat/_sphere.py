@@ -25,6 +25,7 @@ in float64) or streamed by the stable ℓ-recursion of
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import jax
 import jax.numpy as jnp
@@ -59,8 +60,33 @@ def legendre_kernel(Lj: int, ntheta: int, dtype=None) -> jax.Array:
     matrix products over m without a transpose of the kernel; entries with ℓ < m are zero.
     """
     theta, _ = sampling.gauss_legendre_thetas(ntheta)
-    north = jnp.asarray(theta[: ntheta // 2])
-    rows = wigner.wigner_d_rows(Lj, north, 0, dtype)[..., Lj - 1 :]
+    dtype = jnp.dtype(dtype or jnp.result_type(float))
+    return _legendre_kernel(jnp.asarray(theta[: ntheta // 2], dtype), Lj=Lj)
+
+
+def legendre_kernels(bandlimits: tuple[int, ...], oversample: int, dtype=None) -> tuple:
+    """:func:`legendre_kernel` of each band-limit on its own grid, from one compiled program.
+
+    Λ_ℓm(θ) does not depend on the band-limit it is computed for, so every kernel is a slice
+    of the kernel of the largest band-limit at that grid's nodes (padded to the longest node
+    list): one compilation of the recursion instead of one per distinct band-limit.
+    """
+    dtype = jnp.dtype(dtype or jnp.result_type(float))
+    nodes = [sampling.gauss_legendre_thetas(grid_shape(Lj, oversample)[0])[0] for Lj in bandlimits]
+    norths = [theta[: theta.size // 2] for theta in nodes]
+    L_max, n_max = max(bandlimits), max(north.size for north in norths)
+    out = []
+    for Lj, north in zip(bandlimits, norths, strict=True):
+        padded = np.concatenate([north, np.full(n_max - north.size, north[-1])])
+        full = _legendre_kernel(jnp.asarray(padded, dtype), Lj=L_max)
+        out.append(full[:Lj, : north.size, :Lj])
+    return tuple(out)
+
+
+@partial(jax.jit, static_argnames="Lj")
+def _legendre_kernel(north: jax.Array, *, Lj: int) -> jax.Array:
+    """:func:`legendre_kernel` at the given northern nodes, as one compiled program."""
+    rows = wigner.wigner_d_rows(Lj, north, 0, north.dtype)[..., Lj - 1 :]
     norm = np.sqrt((2 * np.arange(Lj) + 1) / (4 * np.pi))
     return jnp.transpose(rows * jnp.asarray(norm, rows.dtype)[:, None, None], (2, 1, 0))
 
