@@ -190,3 +190,22 @@ def test_laplace_wavelet_evidence_at_d_256_is_within_half_a_nat():
     err = res.ln_z - pn.laplace_ln_evidence(y, W, sigma, mu)
     assert abs(err) <= 0.5
     assert abs(err) <= 3 * res.sigma_ln_z
+
+
+def test_default_steps_above_the_validated_dimension_warn_for_non_gaussian_priors(monkeypatch):
+    # The default n_steps is validated up to sampler.VALIDATED_D (biased at d = 16384 for
+    # the Laplace prior); lower the threshold so that a 4×4 problem crosses it.
+    from physml.proxnest import sampler
+
+    monkeypatch.setattr(sampler, "VALIDATED_D", 8)
+    phi = pn.Identity(SHAPE)
+    y = _data(phi)
+    basis = pn.DaubechiesWavelet2D.create(SHAPE, order=1, levels=1)
+    laplace = pn.LaplaceWaveletPrior.create(basis, mu=2.0)
+    kw = {"n_live": 8, "max_iter": 1, "progress": False}
+    with pytest.warns(RuntimeWarning, match="raise n_steps|Raise n_steps"):
+        pn.sample(jax.random.key(0), y, phi, SIGMA, laplace, **kw)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        pn.sample(jax.random.key(0), y, phi, SIGMA, laplace, n_steps=5, **kw)
+        pn.sample(jax.random.key(0), y, phi, SIGMA, pn.GaussianPrior.create(SHAPE), **kw)
