@@ -126,8 +126,9 @@ def default_n_steps(d: int) -> int:
 
 
 VALIDATED_D = 1024
-"""Largest d at which the default ``n_steps`` gave |ln Z − truth| ≤ 0.5 for the Laplace
-prior (benchmarks/proxnest §2); :func:`sample` warns above it for non-Gaussian priors."""
+"""Largest d at which the default ``n_steps`` put the Laplace prior's ln Z within 0.5 nats
+of the truth (benchmarks/proxnest §2); :func:`sample` warns above it for non-Gaussian
+priors."""
 
 
 def check_step_size(step_size: float, lipschitz: float) -> None:
