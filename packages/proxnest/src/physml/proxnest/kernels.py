@@ -122,12 +122,20 @@ def constrained_moves(key, x, g_x, tau, delta, lam_prior, problem, config):
 
     steps = _block_steps(config.n_steps, k * (size + 1))
 
-    def draws(kc, width):
-        """Random words of ``steps`` consecutive steps (one PRF call, one normal transform)."""
-        kc, bits = split_bits(kc, steps * k * width)
-        bits = bits.reshape(steps, k * width)
-        xi = _normal(bits[:, : k * size], x.dtype).reshape((steps, *x.shape))
-        return kc, xi, bits[:, k * size :]
+    def run(step, state, width):
+        """``n_steps`` of ``step(state, (xi, u_bits))``; the noise of ``steps`` consecutive
+        steps is one PRF call and one normal transform."""
+
+        def block(carry, _):
+            kc, state = carry
+            kc, bits = split_bits(kc, steps * k * width)
+            bits = bits.reshape(steps, k * width)
+            xi = _normal(bits[:, : k * size], x.dtype).reshape((steps, *x.shape))
+            state, _ = jax.lax.scan(step, state, (xi, bits[:, k * size :]))
+            return (kc, state), None
+
+        (_, state), _ = jax.lax.scan(block, (key, state), length=config.n_steps // steps)
+        return state
 
     if config.correction == "mh":
         density = jax.vmap(prior.neg_log_density)
@@ -144,33 +152,19 @@ def constrained_moves(key, x, g_x, tau, delta, lam_prior, problem, config):
             )
             return (*new, acc + ok), None
 
-        def block(carry, _):
-            kc, state = carry
-            kc, xi, u_bits = draws(kc, size + 1)
-            state, _ = jax.lax.scan(step, state, (xi, u_bits))
-            return (kc, state), None
-
         b0 = drift(x, lam_prior).astype(x.dtype)
         init = (x, g_x, density(x).astype(g_x.dtype), b0, jnp.zeros(k, x.dtype))
-        (_, (x, g_x, _, _, acc)), _ = jax.lax.scan(
-            block, (key, init), length=config.n_steps // steps
-        )
+        x, g_x, _, _, acc = run(step, init, size + 1)
         return x, g_x, acc / config.n_steps
 
-    def ula_step(carry, xi):
+    def ula_step(carry, noise):
         xc, gc, n_in = carry
+        xi, _ = noise
         xn = xc + 0.5 * delta * drift(xc, lam_prior)
         xn = (xn + jnp.sqrt(delta) * xi).astype(x.dtype)
         gn = like(xn).astype(g_x.dtype)
         inside = (gn < tau) & jnp.isfinite(gn)
         return (where(inside, xn, xc), jnp.where(inside, gn, gc), n_in + inside), None
 
-    def ula_block(carry, _):
-        kc, state = carry
-        kc, xi, _ = draws(kc, size)
-        state, _ = jax.lax.scan(ula_step, state, xi)
-        return (kc, state), None
-
-    init = (x, g_x, jnp.zeros(k, x.dtype))
-    (_, (x, g_x, n_in)), _ = jax.lax.scan(ula_block, (key, init), length=config.n_steps // steps)
+    x, g_x, n_in = run(ula_step, (x, g_x, jnp.zeros(k, x.dtype)), size)
     return x, g_x, n_in / config.n_steps
