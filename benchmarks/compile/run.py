@@ -33,6 +33,14 @@ OPTION_SETS = {
     "llvm_o1": {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1},
     "llvm_o0": {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 0},
     "physml": None,  # physml.core.compilation.CPU_COMPILER_OPTIONS as shipped
+    # session 7: the two session-6 options plus no YNNPACK fusions (XLA:CPU's default
+    # rewrites dots and their neighbours into YNNPACK calls)
+    "physml_s6": {"xla_cpu_use_fusion_emitters": False, "xla_llvm_disable_expensive_passes": True},
+    "no_ynn": {
+        "xla_cpu_use_fusion_emitters": False,
+        "xla_llvm_disable_expensive_passes": True,
+        "xla_cpu_experimental_ynn_fusion_type": "",
+    },
 }
 
 

@@ -153,7 +153,7 @@ def test_fits_on_similar_data_sizes_share_one_compiled_training_program():
 
 
 @pytest.mark.parametrize("flow", [RQSplineFlow(n_layers=2), RealNVPFlow(n_layers=2)])
-def test_points_evaluated_in_the_training_program_match_log_prob(flow):
+def test_points_evaluated_by_the_fit_match_log_prob(flow):
     import dataclasses
 
     rng = np.random.default_rng(12)

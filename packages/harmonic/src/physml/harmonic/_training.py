@@ -1,9 +1,12 @@
 """Maximum-likelihood training of a Flax NNX density model with optax, in one compiled call.
 
 The whole loop is a single ``jax.jit``: a ``jax.lax.while_loop`` over epochs, each epoch a
-``jax.lax.scan`` over shuffled minibatches followed by the held-out validation loss. The
-loop keeps the best parameters and stops early once the validation loss has not improved by
-more than ``min_delta`` (nats per sample) for ``patience`` epochs.
+``jax.lax.scan`` over shuffled minibatches followed by the batches of the held-out validation
+set. Validation batches run through the same differentiated step and leave the parameters
+unchanged, so the program holds one compiled copy of the flow (a separate forward pass for
+the validation loss cost a fifth of the compile time for a few percent more work per epoch).
+The loop keeps the best parameters and stops early once the validation loss has not improved
+by more than ``min_delta`` (nats per sample) for ``patience`` epochs.
 
 Nothing that varies between fits triggers a recompile: the training and validation sets are
 zero-padded to shared bucket sizes (the last batch is partly padding, masked out of the loss;
@@ -12,7 +15,7 @@ the number of epochs and the true sample counts are traced values. One fit compi
 later fits of the same flow in the same dimension on a similar amount of data compile nothing.
 
 Data parallel over a :class:`jax.sharding.Mesh`: the parameters, optimiser state and
-(small) data set are replicated on every device, each minibatch and the validation set are
+(small) data set are replicated on every device, each minibatch (training or validation) is
 split over the devices (``with_sharding_constraint``), and XLA's SPMD partitioner turns the
 mean loss into per-device partial sums and an all-reduce of the gradients (Xu et al. 2021,
 GSPMD). The batch size is rounded up to a multiple of the device count; the result equals
@@ -33,7 +36,7 @@ from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
-from physml.core.compilation import jit
+from physml.core.compilation import CPU_COMPILER_OPTIONS, jit
 
 
 class TrainingHistory(NamedTuple):
@@ -64,8 +67,16 @@ def _report(epoch, train_loss, val_loss):
         _BAR[0].set_postfix(train=f"{float(train_loss):.3f}", val=f"{float(val_loss):.3f}")
 
 
-# compiled with physml.core's XLA:CPU options (faster compilation of the many small fusions)
-@jit(static_argnames=("graphdef", "max_epochs", "batch_size", "progress", "split"))
+# XLA:CPU options for harmonic's programs: physml.core's (faster compilation of many small
+# fusions) and no YNNPACK fusions, whose calls cost more than the flows' small matrix
+# products (training steps 1.2-1.4x faster; benchmarks/compile/README.md)
+COMPILER_OPTIONS = {**CPU_COMPILER_OPTIONS, "xla_cpu_experimental_ynn_fusion_type": ""}
+
+
+@jit(
+    static_argnames=("graphdef", "max_epochs", "batch_size", "progress", "split"),
+    compiler_options=COMPILER_OPTIONS,
+)
 def _train(
     graphdef,
     params,
@@ -73,7 +84,6 @@ def _train(
     val,
     key_data,
     hyper,
-    extra,
     *,
     max_epochs,
     batch_size,
@@ -85,34 +95,45 @@ def _train(
         optax.clip_by_global_norm(1.0), optax.adamw(learning_rate, weight_decay=weight_decay)
     )
     # rows n: of data and n_val: of val are padding; steps past the last (partly padded)
-    # batch are skipped, so the padded size only decides which compiled program is used
+    # batch are skipped, so the padded sizes only decide which compiled program is used
     max_batches = data.shape[0] // batch_size
+    val_batches = val.shape[0] // batch_size
     nbatches = (n + batch_size - 1) // batch_size
-    val_weight = (jnp.arange(val.shape[0]) < n_val).astype(val.dtype)
-    if split is not None:  # data parallel: rows over devices, the loss's sums all-reduced
-        val = jax.lax.with_sharding_constraint(val, split)
-        val_weight = jax.lax.with_sharding_constraint(val_weight, split)
+    nval_batches = (n_val + batch_size - 1) // batch_size
+    rows_all = jnp.concatenate([data, val])
     # optimise one flat vector: the optimiser's update is then a handful of fused kernels
     # instead of a handful per parameter array (about a sixth less compile time)
     flat, unravel = jax.flatten_util.ravel_pytree(params)
     grad_fn = jax.value_and_grad(lambda f, b, w: _loss(graphdef, unravel(f), b, w))
 
-    def update(carry, rows, weight):
+    def active(carry, rows, weight, train):
         p, s = carry
-        batch = data[rows]
+        batch = rows_all[rows]
         if split is not None:
             batch = jax.lax.with_sharding_constraint(batch, split)
         loss, grads = grad_fn(p, batch, weight)
-        updates, s = opt.update(grads, s, p)
-        return (optax.apply_updates(p, updates), s), loss
+        updates, s_new = opt.update(grads, s, p)
+        p_new = optax.apply_updates(p, updates)
+        # a validation batch runs the same (differentiated) program and keeps the parameters:
+        # one compiled copy of the flow instead of two
+        keep = lambda new, old: jnp.where(train, new, old)  # noqa: E731
+        return (keep(p_new, p), jax.tree.map(keep, s_new, s)), loss
+
+    def idle(carry, rows, weight, train):
+        return carry, jnp.zeros((), data.dtype)
 
     def step(carry, inputs):
         i, rows = inputs
-        weight = (i * batch_size + jnp.arange(batch_size) < n).astype(data.dtype)
+        train = i < max_batches
+        # batch i of the training rows, then batch i - max_batches of the validation rows
+        first = jnp.where(train, i, i - max_batches) * batch_size
+        count = jnp.where(train, n, n_val)
+        weight = (first + jnp.arange(batch_size) < count).astype(data.dtype)
         if split is not None:
             weight = jax.lax.with_sharding_constraint(weight, split)
-        skip = lambda carry, rows, weight: (carry, jnp.zeros((), data.dtype))  # noqa: E731
-        return jax.lax.cond(i < nbatches, update, skip, carry, rows, weight)
+        used = jnp.where(train, i < nbatches, i - max_batches < nval_batches)
+        carry, loss = jax.lax.cond(used, active, idle, carry, rows, weight, train)
+        return carry, loss * jnp.sum(weight)
 
     def epoch_body(c):
         epoch, p, s, best_p, best, best_epoch, last_gain, hist = c
@@ -120,10 +141,11 @@ def _train(
         # compiles faster than jax.random.permutation
         k = jax.random.fold_in(jax.random.wrap_key_data(key_data), epoch)
         u = jax.random.uniform(k, (data.shape[0],)) + (jnp.arange(data.shape[0]) >= n)
-        idx = jnp.argsort(u).reshape(max_batches, batch_size)
-        (p, s), losses = jax.lax.scan(step, (p, s), (jnp.arange(max_batches), idx))
-        train_loss = jnp.sum(losses) / nbatches
-        val_loss = _loss(graphdef, unravel(p), val, val_weight)
+        order = jnp.concatenate([jnp.argsort(u), data.shape[0] + jnp.arange(val.shape[0])])
+        steps = (jnp.arange(max_batches + val_batches), order.reshape(-1, batch_size))
+        (p, s), sums = jax.lax.scan(step, (p, s), steps)
+        train_loss = jnp.sum(sums[:max_batches]) / n
+        val_loss = jnp.sum(sums[max_batches:]) / n_val
         epoch = epoch + 1
         if progress:
             jax.debug.callback(_report, epoch, train_loss, val_loss)
@@ -145,11 +167,16 @@ def _train(
     zero = jnp.zeros((), jnp.int32)
     init = (zero, flat, opt.init(flat), flat, inf, zero, zero, hist)
     epoch, _, _, best_p, _, best_epoch, _, hist = jax.lax.while_loop(go_on, epoch_body, init)
-    best = unravel(best_p)
-    if extra is not None:  # the fitted map at further points, in this program (no second compile)
-        z, logdet = nnx.merge(graphdef, best).forward(extra)
-        extra = (jnp.sum(z**2, -1), logdet)
-    return best, epoch, best_epoch, hist, extra
+    return unravel(best_p), epoch, best_epoch, hist
+
+
+def _evaluate(graphdef, params, x):
+    """``(Σ z², ln|det ∂z/∂x|)`` of the fitted map at ``x [m, d]``."""
+    z, logdet = nnx.merge(graphdef, params).forward(x)
+    return jnp.sum(z**2, -1), logdet
+
+
+_evaluate_jit = jit(_evaluate, static_argnums=0, compiler_options=COMPILER_OPTIONS)
 
 
 def train_density(
@@ -175,8 +202,11 @@ def train_density(
     Returns the parameters of the epoch with the lowest validation loss, the
     :class:`TrainingHistory` and, for points ``x_extra [m, d]`` (optional; the module must
     then define ``forward(x) -> (z, ln|det|)``), ``(Σ z², ln|det ∂z/∂x|)`` of the fitted map
-    there, computed at the end of the same compiled program (else ``None``). With a
-    ``mesh``, training is data parallel over its first axis.
+    there (else ``None``). With a ``mesh``, training is data parallel over its first axis.
+
+    The evaluation at ``x_extra`` is a separate small program, dispatched right after the
+    training program: JAX runs the training asynchronously, so a first fit compiles the
+    evaluation while the training runs.
     """
     n, n_val = len(x_train), len(x_val)
     batch_size = int(min(batch_size, _bucket(n, 16)))
@@ -190,7 +220,8 @@ def train_density(
     # pad to shared sizes: fits on similar amounts of data reuse one compiled program
     data = np.zeros((_bucket(n, batch_size), x_train.shape[1]), x_train.dtype)
     data[:n] = x_train
-    val = np.zeros((parts * -(-_bucket(n_val, 16) // parts), x_val.shape[1]), x_val.dtype)
+    # the validation rows run through the training step in whole batches
+    val = np.zeros((_bucket(n_val, batch_size), x_val.shape[1]), x_val.dtype)
     val[:n_val] = x_val
     # device_put of NumPy values: jnp.asarray would compile a small program for each
     dtype = x_train.dtype
@@ -205,20 +236,14 @@ def train_density(
             np.asarray(n_val, np.int32),
         )
     )
-    extra = None
-    if x_extra is not None:
-        extra = np.zeros((_bucket(len(x_extra), 256), x_extra.shape[1]), x_extra.dtype)
-        extra[: len(x_extra)] = x_extra
-        extra = place(extra)
     bar = tqdm(total=epochs, disable=not progress, desc="training flow", leave=False)
     _BAR[:] = [bar]
     try:
-        best_params, n_epochs, best_epoch, hist, extra = _train(
+        best_params, n_epochs, best_epoch, hist = _train(
             graphdef,
             place(params),
             *place((data, val, np.asarray(key_data))),
             hyper,
-            extra,
             # the history buffer's length is static: round up so that nearby epoch counts
             # share one compiled program
             max_epochs=max(16, 1 << (int(epochs) - 1).bit_length()),
@@ -226,6 +251,13 @@ def train_density(
             progress=bool(progress),
             split=split,
         )
+        extra = None
+        if x_extra is not None:
+            # dispatched before anything waits for the training: while the training runs
+            # (asynchronously), this thread compiles the evaluation
+            padded = np.zeros((_bucket(len(x_extra), 256), x_extra.shape[1]), x_extra.dtype)
+            padded[: len(x_extra)] = x_extra
+            extra = _evaluate_jit(graphdef, best_params, place(padded))
         hist = np.asarray(hist)[:, : int(n_epochs)].astype(np.float64)
         if extra is not None:
             extra = tuple(np.asarray(v)[: len(x_extra)].astype(np.float64) for v in extra)

@@ -220,8 +220,8 @@ class FittedFlow:
         Whitening mean and lower Cholesky factor of the training covariance.
     history : TrainingHistory or None
     evaluated : FlowEvaluation or None
-        The fitted map at the points passed to ``fit(..., evaluate=...)``, computed in the
-        training program; :meth:`log_prob` of exactly these points reads it.
+        The fitted map at the points passed to ``fit(..., evaluate=...)``, computed right
+        after training; :meth:`log_prob` of exactly these points reads it.
     """
 
     config: Any
@@ -275,6 +275,12 @@ class FittedFlow:
         return fn(self.graphdef, self.params, self.shift, self.chol, key, n, temperature)
 
 
+@functools.lru_cache(maxsize=32)
+def _structure(config, d: int):
+    """Graph definition and abstract parameters of ``config.build(d)`` (traced once: 0.1 s)."""
+    return nnx.split(nnx.eval_shape(lambda: config.build(d, jax.random.key(0))))
+
+
 def _init(config, d: int, key: jax.Array):
     """Graph definition and initial parameters of ``config.build(d)``, drawn on the host.
 
@@ -282,7 +288,7 @@ def _init(config, d: int, key: jax.Array):
     kernels, zero biases and a zero output layer (every coupling starts as the identity), drawn
     with NumPy so that initialisation compiles nothing.
     """
-    graphdef, abstract = nnx.split(nnx.eval_shape(lambda: config.build(d, jax.random.key(0))))
+    graphdef, abstract = _structure(config, d)
     rng = numpy_rng(key)
 
     def draw(path, leaf):
@@ -345,7 +351,7 @@ class _FlowConfig:
         learning_rate: float = 2e-3,
         weight_decay: float = 1e-4,
         validation_fraction: float = 0.2,
-        patience: int = 5,
+        patience: int = 3,
         min_delta: float = 1e-3,
         progress: bool = True,
         init: FittedFlow | None = None,
@@ -360,13 +366,14 @@ class _FlowConfig:
         kept. Set ``progress=False`` to hide the progress bar. Pass a previous result (e.g.
         one saved with :func:`physml.harmonic.io.save` and loaded again) as ``init`` to resume
         training from its parameters and whitening. Points ``evaluate [m, d]`` (e.g. the
-        inference samples of the evidence) are mapped through the fitted flow at the end of
-        the training program, which saves compiling a second program for ``log_prob``: the
-        result's ``evaluated`` holds them and :meth:`FittedFlow.log_prob` of exactly these
-        points (at any temperature) reads it. With a ``mesh``
-        (:class:`jax.sharding.Mesh`), training is data parallel over its first axis: each
-        minibatch is split over the devices, the parameters are replicated and XLA all-reduces
-        the gradients; the batch size is rounded up to a multiple of the device count.
+        inference samples of the evidence) are mapped through the fitted flow by a small
+        program that compiles while the training runs (a later ``log_prob`` would compile
+        its own program after it): the result's ``evaluated`` holds them and
+        :meth:`FittedFlow.log_prob` of exactly these points (at any temperature) reads it.
+        With a ``mesh`` (:class:`jax.sharding.Mesh`), training is data parallel over its first
+        axis: each minibatch is split over the devices, the parameters are replicated and XLA
+        all-reduces the gradients; the batch size is rounded up to a multiple of the device
+        count.
         """
         x = _training_samples(samples)
         n, d = x.shape
