@@ -19,13 +19,17 @@ right-hand sides, so every kernel value is read once per transform (the products
 memory-bound).  With ``reality=True`` (spin 0) only m ≥ 0 is stored, since
 d^ℓ_{−m,0} = (−1)^m d^ℓ_{m,0}.
 
-A kernel holds (2L−1)·L·⌈nθ/2⌉ reals (L·L·⌈nθ/2⌉ with ``reality``): ask
-:func:`kernel_nbytes` before building one.
+Column m is zero for ℓ < a_m = max(|m|, |s|), so it holds n_m = L − a_m useful rows.  The
+columns are stored in pairs whose useful rows fit one row of length L + 1 (the longest with
+the shortest, libsharp-style triangle packing), which halves both the memory and the
+bytes read per transform: a kernel holds about L·(L+1)·⌈nθ/2⌉ reals (L²/2·⌈nθ/2⌉ with
+``reality``): ask :func:`kernel_nbytes` before building one.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from functools import partial
 
 import jax
@@ -52,8 +56,10 @@ class Kernels:
 
     Attributes
     ----------
-    kernel : (M, L, nθ_north) array
-        K[m, ℓ, t] on the northern kernel rings, M = 2L−1 (or L with ``reality``: m ≥ 0).
+    kernel : (P, R, nθ_north) array
+        K[m, ℓ, t] on the northern kernel rings for the M = 2L−1 orders (L with
+        ``reality``: m ≥ 0), the useful rows ℓ ≥ max(|m|, |s|) of two orders packed into
+        each of the P ≈ M/2 rows of length R ≤ L + 1 (see :class:`_Packing`).
     L, spin, sampling, nside, reality : the configuration it was built for (static).
     """
 
@@ -73,6 +79,83 @@ class Kernels:
     def inverse_kernel(self) -> jax.Array:
         """The kernel (s2fft-style name; the same array serves both directions)."""
         return self.kernel
+
+
+@dataclasses.dataclass(frozen=True)
+class _Packing:
+    """Where each order's useful kernel rows live in the packed kernel (NumPy, static).
+
+    Order column c (m = c − (L−1), or m = c with ``reality``) is zero for ℓ < a_c =
+    max(|m|, |s|) and holds n_c = L − a_c useful rows.  The columns are sorted by n_c and the
+    longest is paired with the shortest while the two fit R = L + 1 rows, so packed row p
+    holds column ``col[p, 0]`` at positions 0…n−1 and ``col[p, 1]`` right after it.  A
+    column index M, or an ℓ index L, marks an unused position (read from zero padding).
+    """
+
+    L: int
+    M: int
+    R: int
+    col: np.ndarray  # (P, 2) order columns of each packed row (M: empty slot)
+    start: np.ndarray  # (P, 2) first packed position of each slot
+    a: np.ndarray  # (M,) first useful ℓ of each column
+    pair: np.ndarray  # (M,) packed row of each column
+    slot: np.ndarray  # (M,) slot (0 or 1) of each column in its packed row
+
+    @property
+    def P(self) -> int:
+        return self.col.shape[0]
+
+    @functools.cached_property
+    def positions(self) -> tuple[np.ndarray, np.ndarray]:
+        """(P, 2, R) column and ℓ held at each packed position of each slot (M, L: none)."""
+        a = np.append(self.a, 0)
+        length = np.append(self.L - self.a, 0)
+        rel = np.arange(self.R)[None, None, :] - self.start[:, :, None]
+        used = (rel >= 0) & (rel < length[self.col][:, :, None])
+        col = np.where(used, self.col[:, :, None], self.M)
+        ell = np.where(used, a[self.col][:, :, None] + rel, self.L)
+        return col, ell
+
+    @functools.cached_property
+    def kernel_rows(self) -> tuple[np.ndarray, np.ndarray]:
+        """(P, R) column and ℓ of the kernel value stored at each packed position."""
+        col, ell = self.positions
+        first = col[:, 0] < self.M
+        return np.where(first, col[:, 0], col[:, 1]), np.where(first, ell[:, 0], ell[:, 1])
+
+    @functools.cached_property
+    def row_of(self) -> np.ndarray:
+        """(M, L) packed position of (column, ℓ); R where ℓ < a (a zero kernel value)."""
+        ell = np.arange(self.L)[None, :]
+        start = self.start[self.pair, self.slot][:, None]
+        return np.where(ell >= self.a[:, None], start + ell - self.a[:, None], self.R)
+
+
+@functools.lru_cache(maxsize=64)
+def _packing(L: int, spin: int, reality: bool) -> _Packing:
+    """The pairing of order columns for band-limit ``L`` and spin ``spin``."""
+    m = np.arange(L) if reality else np.arange(-(L - 1), L)
+    a = np.maximum(np.abs(m), abs(spin))
+    n = L - a
+    M, R = m.size, L + 1
+    order = np.argsort(-n, kind="stable")
+    pairs, i, k = [], 0, M - 1
+    while i <= k:
+        if i < k and n[order[i]] + n[order[k]] <= R:
+            pairs.append((order[i], order[k]))
+            k -= 1
+        else:
+            pairs.append((order[i], M))
+        i += 1
+    col = np.array(pairs, dtype=np.int64)
+    start = np.stack([np.zeros(len(col), np.int64), n[col[:, 0]]], axis=1)
+    pair = np.empty(M, np.int64)
+    slot = np.empty(M, np.int64)
+    for s in (0, 1):
+        used = col[:, s] < M
+        pair[col[used, s]] = np.nonzero(used)[0]
+        slot[col[used, s]] = s
+    return _Packing(L, M, R, col, start, a, pair, slot)
 
 
 def _ring_split(L: int, sampling: str, nside: int) -> tuple[tuple[str, int], int, int]:
@@ -99,8 +182,8 @@ def kernel_nbytes(
     L, sampling, nside = validate_geometry(L, sampling, nside)
     validate_spin(spin, L)
     _, _, north = _ring_split(L, sampling, nside)
-    cols = L if reality else 2 * L - 1
-    return cols * L * north * np.dtype(dtype).itemsize
+    pack = _packing(L, abs(spin), bool(reality))
+    return pack.P * pack.R * north * np.dtype(dtype).itemsize
 
 
 def precompute_kernels(
@@ -145,12 +228,17 @@ def precompute_kernels(
 
 @partial(jax.jit, static_argnames=("L", "spin", "reality"))
 def _kernel(theta: jax.Array, *, L: int, spin: int, reality: bool) -> jax.Array:
-    """(M, L, nθ_north) kernel as one compiled program (eagerly, the recursion's scan and
-    its dozens of small operations would each be dispatched, and compiled, on their own)."""
+    """(P, R, nθ_north) packed kernel as one compiled program (eagerly, the recursion's scan
+    and its dozens of small operations would each be dispatched, and compiled, on their
+    own)."""
     dt = theta.dtype
     rows = wigner_d_rows(L, theta, -spin, dt) * ell_scale(L, spin, dt)[:, :, None]
-    kernel = jnp.transpose(rows, (2, 0, 1))  # (2L−1, L, north)
-    return kernel[L - 1 :] if reality else kernel
+    pack = _packing(L, abs(spin), reality)
+    col, ell = pack.kernel_rows
+    used = jnp.asarray(col < pack.M)
+    col = np.minimum(col, pack.M - 1) + (L - 1 if reality else 0)  # columns of (L, nθ, 2L−1)
+    ell = np.minimum(ell, L - 1)
+    return jnp.where(used[:, :, None], rows[ell, :, col], 0.0)  # (P, R, north)
 
 
 def check_kernels(precomps: object, L, spin, sampling, nside, reality, forward: bool) -> Kernels:
@@ -200,13 +288,41 @@ def _split(z: jax.Array, batch: tuple[int, ...], rows_last: bool):
     return jax.lax.complex(z[..., 0], z[..., 1]), jax.lax.complex(z[..., 2], z[..., 3])
 
 
+def _packed_synthesis(p: Kernels, rhs: jax.Array) -> jax.Array:
+    """z[c, q, t] = Σ_ℓ K[c, ℓ, t] rhs[c, q, ℓ] with the packed kernel: (M, Q, L) → (M, Q, nθ).
+
+    The right-hand sides of the two columns of a packed row are laid side by side (2Q of
+    them), each zero outside its own column's rows, so every packed kernel value is read
+    once and multiplies the right-hand sides of its own column only.
+    """
+    pack = _packing(p.L, abs(p.spin), p.reality)
+    Q = rhs.shape[1]
+    col, ell = pack.positions  # (P, 2, R)
+    padded = jnp.pad(rhs, ((0, 1), (0, 0), (0, 1)))  # column M and ℓ = L read zero
+    packed = jnp.transpose(padded[col, :, ell], (0, 1, 3, 2))  # (P, 2, Q, R)
+    kernel = p.kernel.astype(rhs.dtype)
+    z = jnp.einsum("prt,pqr->pqt", kernel, packed.reshape(pack.P, 2 * Q, pack.R))
+    return z.reshape(2 * pack.P, Q, -1)[2 * pack.pair + pack.slot]
+
+
+def _packed_analysis(p: Kernels, rhs: jax.Array) -> jax.Array:
+    """z[c, ℓ, q] = Σ_t K[c, ℓ, t] rhs[c, t, q] with the packed kernel: (M, nθ, Q) → (M, L, Q)."""
+    pack = _packing(p.L, abs(p.spin), p.reality)
+    _, north, Q = rhs.shape
+    padded = jnp.pad(rhs, ((0, 1), (0, 0), (0, 0)))  # column M (an empty slot) reads zero
+    packed = jnp.transpose(padded[pack.col], (0, 2, 1, 3)).reshape(pack.P, north, 2 * Q)
+    z = jnp.einsum("prt,ptq->prq", p.kernel.astype(rhs.dtype), packed)
+    z = jnp.pad(z.reshape(pack.P, pack.R, 2, Q), ((0, 0), (0, 1), (0, 0), (0, 0)))
+    return z[pack.pair[:, None], pack.row_of, pack.slot[:, None]]  # ℓ < a reads zero
+
+
 def _legendre_synthesis(p: Kernels, x: jax.Array) -> jax.Array:
     """x (..., L, M) → G (..., nθ, M) on the kernel rings."""
     dt = x.real.dtype
     _, nth, north = _ring_split(p.L, p.sampling, p.nside)
     mirrored = x if p.reality else x[..., ::-1]  # the south of −m is read at column m
     rhs = _columns(x, _signs(p, dt) * mirrored, dt, rows_last=True)  # (M, Q, L)
-    z = jnp.einsum("clt,cql->cqt", p.kernel.astype(dt), rhs)
+    z = _packed_synthesis(p, rhs)  # (M, Q, north)
     g_north, g_south = _split(z, x.shape[:-2], rows_last=True)
     if not p.reality:
         g_south = g_south[..., ::-1]
@@ -225,7 +341,7 @@ def _legendre_analysis(p: Kernels, h: jax.Array) -> jax.Array:
     if not p.reality:
         h_south = h_south[..., ::-1]
     rhs = _columns(h_north, h_south, dt, rows_last=False)  # (M, nθ_north, Q)
-    z = jnp.einsum("clt,ctq->clq", p.kernel.astype(dt), rhs)
+    z = _packed_analysis(p, rhs)  # (M, L, Q)
     y_north, y_south = _split(z, h.shape[:-2], rows_last=False)
     y_south = y_south if p.reality else y_south[..., ::-1]
     return y_north + _signs(p, dt) * y_south
