@@ -4,8 +4,9 @@ Each (task, option set) runs in a fresh Python process, so every compilation is 
 one; the process times the first call (compilation + run, what a user's script pays) and
 the median of a few later calls (run only).  Option sets replace the contents of
 ``physml.core.compilation.CPU_COMPILER_OPTIONS`` before any physml program is compiled,
-so all of physml's ``physml.core.compilation.jit`` programs see them; programs compiled
-with plain ``jax.jit`` (the s2fft transforms called outside them) are unaffected.
+so all of physml's ``physml.core.compilation.jit`` programs see them (harmonic's add their
+own ``EXTRA_COMPILER_OPTIONS`` on top); programs compiled with plain ``jax.jit`` (the s2fft
+transforms called outside them) are unaffected.
 
     python benchmarks/compile/run.py                       # all tasks, all option sets
     python benchmarks/compile/run.py --tasks s2fft_inverse_L64 --repeats 3
@@ -33,9 +34,8 @@ OPTION_SETS = {
     "llvm_o1": {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 1},
     "llvm_o0": {"xla_cpu_use_fusion_emitters": False, "xla_backend_optimization_level": 0},
     "physml": None,  # physml.core.compilation.CPU_COMPILER_OPTIONS as shipped
-    # session 7: the two session-6 options plus no YNNPACK fusions (XLA:CPU's default
-    # rewrites dots and their neighbours into YNNPACK calls)
-    "physml_s6": {"xla_cpu_use_fusion_emitters": False, "xla_llvm_disable_expensive_passes": True},
+    # physml's options plus no YNNPACK fusions (XLA:CPU's default rewrites dots and their
+    # neighbours into YNNPACK calls)
     "no_ynn": {
         "xla_cpu_use_fusion_emitters": False,
         "xla_llvm_disable_expensive_passes": True,

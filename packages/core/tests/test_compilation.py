@@ -42,6 +42,19 @@ def test_options_reach_the_cpu_compiler():
     assert compilation.CPU_COMPILER_OPTIONS  # the shipped set is not empty
 
 
+def test_extra_options_are_added_to_the_shared_ones_at_compile_time(monkeypatch):
+    if jax.default_backend() != "cpu":
+        pytest.skip("the options are given to CPU compilations only")
+    bad = jit(jnp.cos, extra_compiler_options={"xla_no_such_extra_option": True})
+    with pytest.raises(Exception, match="xla_no_such_extra_option"):
+        bad(jnp.ones(3))
+    # the shared options are read when the program compiles, not when it is defined
+    late = jit(jnp.tan, extra_compiler_options={"xla_cpu_experimental_ynn_fusion_type": ""})
+    monkeypatch.setitem(compilation.CPU_COMPILER_OPTIONS, "xla_no_such_shared_option", True)
+    with pytest.raises(Exception, match="xla_no_such_shared_option"):
+        late(jnp.ones(3))
+
+
 def test_shipped_options_compile_and_agree_with_defaults():
     x = jnp.linspace(0.0, 3.0, 1001)
     f = lambda x: jnp.cumsum(jnp.exp(-x) * jnp.cos(5 * x))  # noqa: E731

@@ -31,10 +31,13 @@ CPU_COMPILER_OPTIONS: dict[str, Any] = {
 class _BackendJit:
     """A jitted function whose compiler options depend on the default backend."""
 
-    def __init__(self, fun: Callable, options: dict[str, Any] | None, kwargs: dict) -> None:
+    def __init__(
+        self, fun: Callable, options: dict[str, Any] | None, extra: dict[str, Any], kwargs: dict
+    ) -> None:
         functools.update_wrapper(self, fun)
         self._fun = fun
-        self._options = CPU_COMPILER_OPTIONS if options is None else options
+        self._options = options  # None: CPU_COMPILER_OPTIONS as they are when compiling
+        self._extra = extra
         self._kwargs = kwargs
         self._jitted: dict[str, Any] = {}
 
@@ -44,7 +47,10 @@ class _BackendJit:
         backend = "traced" if traced else jax.default_backend()
         jitted = self._jitted.get(backend)
         if jitted is None:
-            options = self._options if backend == "cpu" else None
+            options = None
+            if backend == "cpu":
+                base = CPU_COMPILER_OPTIONS if self._options is None else self._options
+                options = {**base, **self._extra}
             jitted = jax.jit(self._fun, compiler_options=options, **self._kwargs)
             self._jitted[backend] = jitted
         return jitted
@@ -66,6 +72,7 @@ def jit(
     fun: Callable | None = None,
     *,
     compiler_options: dict[str, Any] | None = None,
+    extra_compiler_options: dict[str, Any] | None = None,
     **jit_kwargs,
 ):
     """``jax.jit`` that compiles with :data:`CPU_COMPILER_OPTIONS` on the CPU backend.
@@ -74,6 +81,8 @@ def jit(
     ----------
     fun : the function (or ``None``, to use ``jit(static_argnames=...)`` as a decorator).
     compiler_options : CPU options to use instead of :data:`CPU_COMPILER_OPTIONS`.
+    extra_compiler_options : CPU options added to them for this program (a package's own
+        choices on top of physml's shared ones).
     **jit_kwargs : passed to ``jax.jit`` (``static_argnames``, ``donate_argnums``, ...).
 
     Returns
@@ -88,5 +97,10 @@ def jit(
     ...     return x**n
     """
     if fun is None:
-        return functools.partial(jit, compiler_options=compiler_options, **jit_kwargs)
-    return _BackendJit(fun, compiler_options, jit_kwargs)
+        return functools.partial(
+            jit,
+            compiler_options=compiler_options,
+            extra_compiler_options=extra_compiler_options,
+            **jit_kwargs,
+        )
+    return _BackendJit(fun, compiler_options, dict(extra_compiler_options or {}), jit_kwargs)

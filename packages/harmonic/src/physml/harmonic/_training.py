@@ -37,7 +37,7 @@ from flax import nnx
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
-from physml.core.compilation import CPU_COMPILER_OPTIONS, jit
+from physml.core.compilation import jit
 
 
 class TrainingHistory(NamedTuple):
@@ -68,15 +68,15 @@ def _report(epoch, train_loss, val_loss):
         _BAR[0].set_postfix(train=f"{float(train_loss):.3f}", val=f"{float(val_loss):.3f}")
 
 
-# XLA:CPU options for harmonic's programs: physml.core's (faster compilation of many small
-# fusions) and no YNNPACK fusions, whose calls cost more than the flows' small matrix
-# products (training steps 1.2-1.4x faster; benchmarks/compile/README.md)
-COMPILER_OPTIONS = {**CPU_COMPILER_OPTIONS, "xla_cpu_experimental_ynn_fusion_type": ""}
+# XLA:CPU options harmonic's programs add to physml.core's: no YNNPACK fusions, whose calls
+# cost more than the flows' small matrix products (training steps 1.2-1.4x faster;
+# benchmarks/compile/README.md)
+EXTRA_COMPILER_OPTIONS = {"xla_cpu_experimental_ynn_fusion_type": ""}
 
 
 @jit(
     static_argnames=("graphdef", "max_epochs", "batch_size", "progress", "split"),
-    compiler_options=COMPILER_OPTIONS,
+    extra_compiler_options=EXTRA_COMPILER_OPTIONS,
 )
 def _train(
     graphdef,
@@ -177,7 +177,7 @@ def _evaluate(graphdef, params, x):
     return jnp.sum(z**2, -1), logdet
 
 
-_evaluate_jit = jit(_evaluate, static_argnums=0, compiler_options=COMPILER_OPTIONS)
+_evaluate_jit = jit(_evaluate, static_argnums=0, extra_compiler_options=EXTRA_COMPILER_OPTIONS)
 
 
 def train_density(

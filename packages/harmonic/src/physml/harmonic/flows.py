@@ -35,7 +35,7 @@ from physml.core.compilation import jit
 from physml.harmonic import _couplings
 from physml.harmonic._random import key_data, numpy_rng
 from physml.harmonic._training import (
-    COMPILER_OPTIONS,
+    EXTRA_COMPILER_OPTIONS,
     TrainingHistory,
     _bucket,
     train_density,
@@ -190,8 +190,8 @@ def _sample_fn(graphdef, params, shift, chol, key, n, temperature):
 
 
 # compiler options are only allowed on an outermost jit: traced calls use the plain functions
-_log_prob = jit(_log_prob_fn, static_argnums=0, compiler_options=COMPILER_OPTIONS)
-_sample = jit(_sample_fn, static_argnums=(0, 5), compiler_options=COMPILER_OPTIONS)
+_log_prob = jit(_log_prob_fn, static_argnums=0, extra_compiler_options=EXTRA_COMPILER_OPTIONS)
+_sample = jit(_sample_fn, static_argnums=(0, 5), extra_compiler_options=EXTRA_COMPILER_OPTIONS)
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
