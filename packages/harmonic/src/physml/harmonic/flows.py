@@ -52,6 +52,11 @@ __all__ = ["FittedFlow", "FlowEvaluation", "RQSplineFlow", "RealNVPFlow"]
 
 _LN2PI = math.log(2.0 * math.pi)
 _CHUNK = 1 << 16
+# the fitted map at a set of m points in d dimensions is computed with NumPy when m·d is at
+# most this (about 0.1 s on the host; compiling the XLA program takes 0.35-0.5 s, most of it
+# hidden behind the training, and it is faster to run: best above this size, measured with
+# benchmarks/harmonic/run.py speed)
+_HOST_EVALUATION_LIMIT = 1 << 16
 
 
 def _coupling_masks(d: int, n_layers: int, seed: int = 0) -> tuple[tuple[int, ...], ...]:
@@ -111,6 +116,65 @@ class _MLP(nnx.Module):
         return self.out(x)
 
 
+def _transform(kind: str, bound: float, inverse: bool):
+    """The elementwise bijection of a coupling layer, ``(x, params, xp) -> (y, ln|dy/dx|)``."""
+    if kind == "realnvp":
+        return _couplings.affine_inverse if inverse else _couplings.affine_forward
+    fn = _couplings.spline_inverse if inverse else _couplings.spline_forward
+    return functools.partial(fn, bound=bound)
+
+
+def _coupling(x, logdet, net, mask, pick, transform, n_t: int, xp):
+    """One coupling layer on ``x [..., d]``: the coordinates that ``pick [n_t, d]`` selects are
+    transformed with parameters ``net(x masked)``, the others kept; ``logdet`` accumulates."""
+    kept = x * (1.0 - mask)
+    raw = net(kept).reshape(*x.shape[:-1], n_t, -1)
+    valid = xp.sum(pick, -1)  # 0 for the padding rows of a layer with fewer coordinates
+    y, ld = transform(x @ pick.T, raw, xp=xp)
+    return kept + (valid * y) @ pick, logdet + xp.sum(valid * ld, -1)
+
+
+def _host_weights(params) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(kernel, bias), ...]`` of the conditioner MLPs, hidden layers first and the output
+    layer last, as NumPy arrays stacked over the coupling layers (waits for training)."""
+    leaves = {}
+    for path, leaf in jax.tree_util.tree_leaves_with_path(params):
+        names = [getattr(p, "key", getattr(p, "name", None)) for p in path]
+        leaves[tuple(n for n in names if n not in (None, "value", "nets"))] = np.asarray(leaf)
+    hidden = sorted(k[1] for k in leaves if k[0] == "layers" and k[-1] == "kernel")
+    layers = [("layers", i) for i in hidden] + [("out",)]
+    return [(leaves[(*k, "kernel")], leaves[(*k, "bias")]) for k in layers]
+
+
+def forward_on_host(config, params, u: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``z = f(u)`` and ``ln|det ∂f/∂u|`` of a fitted coupling stack, computed with NumPy.
+
+    The same formulas as :meth:`CouplingFlow.forward` (the spline and affine maps of
+    :mod:`physml.harmonic._couplings` in their NumPy namespace), in the parameters' dtype:
+    it agrees with the compiled forward to floating-point rounding and compiles nothing,
+    which makes it the quicker way to map a set of points once right after a fit.
+    """
+    xp = _couplings.NUMPY
+    weights = _host_weights(params)
+    dtype = weights[0][0].dtype
+    x = np.asarray(u, dtype)
+    masks = _coupling_masks(x.shape[-1], config.n_layers)
+    picks = _picks(masks).astype(dtype)
+    n_t = picks.shape[1]
+    transform = _transform(config.kind, float(config.bound), inverse=False)
+
+    def net(k, h):
+        for kernel, bias in weights[:-1]:
+            h = xp.gelu(h @ kernel[k] + bias[k])
+        return h @ weights[-1][0][k] + weights[-1][1][k]
+
+    logdet = np.zeros(x.shape[:-1], dtype)
+    for k, mask in enumerate(np.asarray(masks, dtype)):
+        net_k = functools.partial(net, k)
+        x, logdet = _coupling(x, logdet, net_k, mask, picks[k], transform, n_t, xp)
+    return x, logdet
+
+
 class CouplingFlow(nnx.Module):
     """Stack of coupling layers on whitened coordinates ``u [..., d]`` (an NNX module).
 
@@ -137,22 +201,12 @@ class CouplingFlow(nnx.Module):
         graphdef, state = nnx.split(self.nets)
         masks = jnp.asarray(self.masks, dtype=x.dtype)
         picks = jnp.asarray(_picks(self.masks), dtype=x.dtype)
-        if self.kind == "realnvp":
-            fn = _couplings.affine_inverse if inverse else _couplings.affine_forward
-        else:
-            fn = functools.partial(
-                _couplings.spline_inverse if inverse else _couplings.spline_forward,
-                bound=self.bound,
-            )
+        transform = _transform(self.kind, self.bound, inverse)
 
         def layer(carry, inputs):
-            x, logdet = carry
             params, mask, pick = inputs
-            kept = x * (1.0 - mask)
-            raw = nnx.merge(graphdef, params)(kept).reshape(*x.shape[:-1], self.n_t, self.n_out)
-            valid = jnp.sum(pick, -1)  # 0 for the padding rows of a layer with fewer coordinates
-            y, ld = fn(x @ pick.T, raw)
-            return (kept + (valid * y) @ pick, logdet + jnp.sum(valid * ld, -1)), None
+            net = nnx.merge(graphdef, params)
+            return _coupling(*carry, net, mask, pick, transform, self.n_t, _couplings.JAX), None
 
         init = (x, jnp.zeros(x.shape[:-1], x.dtype))
         (x, logdet), _ = jax.lax.scan(layer, init, (state, masks, picks), reverse=inverse)
@@ -371,9 +425,10 @@ class _FlowConfig:
         kept. Set ``progress=False`` to hide the progress bar. Pass a previous result (e.g.
         one saved with :func:`physml.harmonic.io.save` and loaded again) as ``init`` to resume
         training from its parameters and whitening. Points ``evaluate [m, d]`` (e.g. the
-        inference samples of the evidence) are mapped through the fitted flow by a small
-        program that compiles while the training runs (a later ``log_prob`` would compile
-        its own program after it): the result's ``evaluated`` holds them and
+        inference samples of the evidence) are mapped through the fitted flow as part of the
+        fit: a small set on the host with NumPy (:func:`forward_on_host`, no compilation), a
+        large one by a program that compiles while the training runs (a later ``log_prob``
+        would compile its own program after it); the result's ``evaluated`` holds them and
         :meth:`FittedFlow.log_prob` of exactly these points (at any temperature) reads it.
         With a ``mesh`` (:class:`jax.sharding.Mesh`), training is data parallel over its first
         axis: each minibatch is split over the devices, the parameters are replicated and XLA
@@ -407,6 +462,9 @@ class _FlowConfig:
                 raise ValueError(f"evaluate must have shape [m, {d}], got {evaluate.shape}")
             check_finite("evaluate", evaluate)
             u_extra = np.linalg.solve(chol, (evaluate - shift).T).T.astype(self.dtype)
+        # a small set is mapped on the host after the training (no program to compile); a
+        # large one by a compiled program that compiles while the training runs
+        on_host = u_extra is not None and u_extra.size <= _HOST_EVALUATION_LIMIT
         params, history, extra = train_density(
             graphdef,
             params,
@@ -421,8 +479,11 @@ class _FlowConfig:
             min_delta=min_delta,
             progress=progress,
             mesh=mesh,
-            x_extra=u_extra,
+            x_extra=None if on_host else u_extra,
         )
+        if on_host:
+            z, log_det = forward_on_host(self, params, u_extra)
+            extra = np.sum(z.astype(np.float64) ** 2, -1), log_det.astype(np.float64)
         evaluated = None if extra is None else FlowEvaluation(evaluate, *extra)
         # with a mesh the parameters come back replicated on it: keep the whitening beside them
         where = None if mesh is None else NamedSharding(mesh, PartitionSpec())

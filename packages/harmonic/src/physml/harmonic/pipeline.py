@@ -112,8 +112,8 @@ def estimate_evidence(
     if mesh is not None:
         fit_kwargs["mesh"] = mesh
     elif isinstance(fitter, _FlowConfig):
-        # map the inference samples through the flow as part of the fit: that program
-        # compiles while the training runs, instead of a log_prob program after it
+        # map the inference samples through the flow as part of the fit (on the host or
+        # compiled while the training runs), instead of a log_prob program after it
         fit_kwargs.setdefault("evaluate", infer.flat_samples())
     fitted = fitter.fit(train, key=k_fit, progress=progress, **fit_kwargs)
     target = functools.partial(fitted.log_prob, temperature=temperature)
