@@ -48,7 +48,9 @@ class Config:
     n_emulated: int = 2
     synthesis_steps: int = 60
     rotations_per_field: int = 16
-    denoiser_noise: float = 0.5  # in units of the field's r.m.s.
+    # training noise of the denoiser: white in harmonic coordinates, with this r.m.s. per
+    # pixel in units of the field's r.m.s. (σ_d = denoiser.harmonic_noise_std)
+    denoiser_noise: float = 0.5
     denoiser_steps: int = 600
     denoiser_width: int = 8
     L_img: int = 12  # band-limit of the imaging problem (and of the denoiser)
@@ -135,17 +137,20 @@ def step_denoiser(cfg: Config, key, state: dict, out: Path, summary: dict) -> No
     maps = jax.vmap(lambda f: s2fft.inverse(f, cfg.L_img, reality=True))(train_flm)
     scale = float(jnp.std(maps))
     maps = maps / scale
+    sigma_d = denoiser.harmonic_noise_std(cfg.denoiser_noise, cfg.L_img)
     model, history = denoiser.train(
-        k_train, maps, cfg.denoiser_noise, steps=cfg.denoiser_steps, width=cfg.denoiser_width,
+        k_train, maps, sigma_d, steps=cfg.denoiser_steps, width=cfg.denoiser_width,
         progress=cfg.progress,
     )  # fmt: skip
     target_flm = truncate(state["flm"], cfg.L, cfg.L_img)
     target = s2fft.inverse(target_flm, cfg.L_img, reality=True)[None] / scale
-    gain = denoiser.denoising_gain(model, target, cfg.denoiser_noise, k_test)
+    gain = denoiser.denoising_gain(model, target, sigma_d, k_test)
     state["denoiser"], state["scale"], state["train_flm"] = model, scale, train_flm / scale
+    state["denoiser_sigma"] = sigma_d
     summary["denoiser"] = {
         "training_maps": int(maps.shape[0]),
         "noise_std_over_field_rms": cfg.denoiser_noise,
+        "noise_std_harmonic": sigma_d,
         "loss_first_last": [history[0], float(np.mean(history[-20:]))],
         "mse_gain_on_target_field": gain,
     }
@@ -166,14 +171,14 @@ def step_imaging(cfg: Config, key, state: dict, out: Path, summary: dict) -> Non
     )
     learned_prior = pn.DenoiserPrior.create(
         imaging.HarmonicDenoiser(state["denoiser"], cfg.L_img),
-        cfg.denoiser_noise,
+        state["denoiser_sigma"],  # Tweedie in the harmonic coordinates the noise is white in
         (cfg.L_img**2,),
     )
     runs = {}
     for name, prior, k, kw in (
         ("wavelet sparsity", wavelet_prior, k_wav, {}),
         ("learned (DISCO denoiser)", learned_prior, k_learned,
-         {"lambda_prior": cfg.denoiser_noise**2}),
+         {"lambda_prior": state["denoiser_sigma"] ** 2}),
     ):  # fmt: skip
         if cfg.img_steps is not None:
             kw = kw | {"n_steps": cfg.img_steps}

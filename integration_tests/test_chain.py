@@ -175,3 +175,31 @@ def test_emulated_field_statistics_are_closer_to_the_target_than_a_gaussian_twin
     # The power spectrum is matched per band to a few per cent.
     worst = max(abs(b["relative_error"]) for b in res["summary"]["max_power_error_per_band"])
     assert worst < 0.05
+
+
+def test_learned_prior_score_is_the_gaussian_score_for_a_wiener_denoiser():
+    # The demo's learned prior: a map-space denoiser trained on harmonic-white noise of std
+    # σ_d, used by proxnest through Tweedie in the real harmonic coordinates r. For a
+    # Gaussian field (C_ℓ) the exact MMSE denoiser is the Wiener filter C_ℓ/(C_ℓ + σ_d²); the
+    # drift must then be the closed-form score of N(0, C + σ_d² I): −r_ℓm / (C_ℓ + σ_d²).
+    from flax import nnx
+
+    from demo import denoiser, imaging
+
+    L = 8
+    sigma_d = denoiser.harmonic_noise_std(0.5, L)
+    cl = 1.0 / (np.arange(L) + 2.0) ** 2
+    model = denoiser.SphericalDenoiser(L, width=2, depth=1, rngs=nnx.Rngs(0))
+    graphdef, state = nnx.split(model)
+    state = jax.tree.map(jnp.zeros_like, state)  # U ≡ 0: the network adds nothing
+    model = nnx.merge(graphdef, state)
+    model.gain[...] = jnp.asarray(cl / (cl + sigma_d**2))
+    prior = pn.DenoiserPrior.create(imaging.HarmonicDenoiser(model, L), sigma_d, (L**2,))
+    r = jax.random.normal(jax.random.key(1), (L**2,))
+    ell = np.repeat(np.arange(L), 2 * np.arange(L) + 1)
+    np.testing.assert_allclose(prior.drift(r, 0.0), -r / (cl[ell] + sigma_d**2), rtol=1e-10)
+    # the training noise has the stated r.m.s. at every pixel (isotropic: the same variance
+    # L²σ_d²/4π everywhere, poles included)
+    noise = np.asarray(denoiser.noise_maps(jax.random.key(2), sigma_d, (2000, L, 2 * L - 1)))
+    rms = np.sqrt(np.mean(noise**2, axis=0))
+    np.testing.assert_allclose(rms, 0.5, rtol=0.1)
