@@ -16,6 +16,10 @@ one ducc0 transform; a complex one two.  The call
 runs on the host through ``jax.pure_callback`` (so it works under ``jit`` and ``vmap``), and
 ``jax.custom_vjp`` gives reverse-mode derivatives through physml's exact adjoint transforms.
 Forward-mode (``jvp``) is not available for this method.
+
+No map is copied on the host: ducc0 reads and writes the real and imaginary parts of complex
+maps through strided views, and reads the coefficients of a real field from physml's dense
+(L, 2L−1) layout in place (its ``mstart``/``lstride`` addressing of the orders m ≥ 0).
 """
 
 from __future__ import annotations
@@ -27,8 +31,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from physml.core import quadrature as _core_quadrature
-
-from . import _spherical
 
 GEOMETRY = {"mw": "MW", "mwss": "CC", "dh": "F1", "gl": "GL"}
 SAMPLINGS = (*GEOMETRY, "healpix")
@@ -46,15 +48,13 @@ def _ducc():
 def _index(L: int) -> dict[str, np.ndarray]:
     """Flat positions of healpy's m-major ordering (m ≥ 0, ℓ ≥ m) in physml's layouts.
 
-    ``plus`` / ``minus``: (ℓ, L−1 ± m) in the dense (L, 2L−1) layout; ``half``: (ℓ, m) in the
-    (L, L) block of orders m ≥ 0; ``sign``: (−1)^m per alm.
+    ``plus`` / ``minus``: (ℓ, L−1 ± m) in the dense (L, 2L−1) layout; ``sign``: (−1)^m per alm.
     """
     m = np.concatenate([np.full(L - j, j) for j in range(L)])
     ell = np.concatenate([np.arange(j, L) for j in range(L)])
     out = {
         "plus": ell * (2 * L - 1) + L - 1 + m,
         "minus": ell * (2 * L - 1) + L - 1 - m,
-        "half": ell * L + m,
         "sign": (-1.0) ** m,
     }
     for a in out.values():
@@ -62,11 +62,25 @@ def _index(L: int) -> dict[str, np.ndarray]:
     return out
 
 
-def _half(alm: np.ndarray, L: int) -> np.ndarray:
-    """healpy (nalm,) → the (L, L) block of orders m ≥ 0 (zeros where ℓ < m)."""
-    out = np.zeros(L * L, alm.dtype)
-    out[_index(L)["half"]] = alm
-    return out.reshape(L, L)
+@lru_cache(maxsize=16)
+def _dense(L: int) -> dict:
+    """ducc0's addressing of a_ℓm (m ≥ 0) in physml's flat (L, 2L−1) layout: index
+    ``mstart[m] + ℓ · lstride`` with ``mstart[m] = L − 1 + m``, ``lstride = 2L − 1``."""
+    mstart = (L - 1 + np.arange(L)).astype(np.uint64)
+    mstart.setflags(write=False)
+    return {"mstart": mstart, "lstride": 2 * L - 1}
+
+
+def _parts(z: np.ndarray) -> np.ndarray:
+    """(2, …) real and imaginary parts of a C-contiguous complex array, as a strided view."""
+    return np.moveaxis(z.view(z.real.dtype).reshape(*z.shape, 2), -1, 0)
+
+
+def _hermitian_in_place(dense: np.ndarray, L: int) -> np.ndarray:
+    """Fill the orders m < 0 of (L, 2L−1) from m > 0: f_{ℓ,−m} = (−1)^m conj f_ℓm."""
+    sign = np.where(np.arange(1, L) % 2 == 1, -1.0, 1.0)
+    dense[:, L - 2 :: -1] = sign * np.conj(dense[:, L:])
+    return dense
 
 
 @lru_cache(maxsize=16)
@@ -78,27 +92,29 @@ def _healpix_geometry(nside: int) -> dict:
     return info | {"weights": weights}
 
 
-def _synthesis(alm, L, spin, sampling, nside, shape):
-    """ducc0 synthesis of (ncomp, nalm) healpy-ordered coefficients → (ncomp, *shape) maps."""
+def _synthesis(alm, L, spin, sampling, nside, out, **layout):
+    """ducc0 synthesis of (ncomp, ·) coefficients into the real maps ``out`` (ncomp, *shape),
+    which may be strided views; ``layout``: ``mstart``/``lstride`` (default healpy order)."""
     sht = _ducc().sht.experimental
     if sampling == "healpix":
         geo = {k: v for k, v in _healpix_geometry(nside).items() if k != "weights"}
-        return sht.synthesis(alm=alm, spin=spin, lmax=L - 1, nthreads=0, **geo)
-    geo = {"geometry": GEOMETRY[sampling], "ntheta": shape[0], "nphi": shape[1]}
-    return sht.synthesis_2d(alm=alm, spin=spin, lmax=L - 1, nthreads=0, **geo)
+        return sht.synthesis(alm=alm, spin=spin, lmax=L - 1, nthreads=0, map=out, **geo, **layout)
+    geometry = GEOMETRY[sampling]
+    kw = {"alm": alm, "spin": spin, "lmax": L - 1, "nthreads": 0, "geometry": geometry}
+    return sht.synthesis_2d(map=out, **kw, **layout)
 
 
 def _analysis(maps, L, spin, sampling, nside):
-    """ducc0 analysis of (ncomp, *shape) real maps → (ncomp, nalm): exact on MW/MWSS/DH/GL;
-    on HEALPix the adjoint synthesis of the map times physml's ring quadrature weights."""
+    """ducc0 analysis of (ncomp, *shape) real maps (strided views allowed) → (ncomp, nalm)
+    in healpy order: exact on MW/MWSS/DH/GL; on HEALPix the adjoint synthesis of the map
+    times physml's ring quadrature weights."""
     sht = _ducc().sht.experimental
-    maps = np.ascontiguousarray(maps)
+    kw = {"spin": spin, "lmax": L - 1, "nthreads": 0}
     if sampling == "healpix":
         geo = dict(_healpix_geometry(nside))
         weighted = maps * geo.pop("weights")
-        return sht.adjoint_synthesis(map=weighted, spin=spin, lmax=L - 1, nthreads=0, **geo)
-    geo = {"geometry": GEOMETRY[sampling]}
-    return sht.analysis_2d(map=maps, spin=spin, lmax=L - 1, nthreads=0, **geo)
+        return sht.adjoint_synthesis(map=weighted, **kw, **geo)
+    return sht.analysis_2d(map=maps, geometry=GEOMETRY[sampling], **kw)
 
 
 def _signed_pair(flm, L, spin):
@@ -128,33 +144,43 @@ def _assemble(plus, minus, L, spin):
 
 
 def _inverse_one(flm, L, spin, sampling, nside, reality, shape):
-    if reality:  # a real spin-0 map from the orders m ≥ 0 (L, L): one transform
-        alm = np.take(flm.reshape(-1), _index(L)["half"])[None]
-        return _synthesis(alm, L, 0, sampling, nside, shape)[0]
+    flm = np.ascontiguousarray(flm)
+    if reality:  # a real spin-0 map from the orders m ≥ 0, read in place: one transform
+        out = np.empty(shape, flm.real.dtype)
+        _synthesis(flm.reshape(1, -1), L, 0, sampling, nside, out[None], **_dense(L))
+        return out
     plus, minus = _signed_pair(flm, L, spin)
     star = _index(L)["sign"] * np.conj(minus)  # a*_ℓm = (−1)^m conj a_{ℓ,−m}
+    out = np.empty(shape, flm.dtype)
+    parts = _parts(out)  # ducc0 writes the real and imaginary parts in place
     s = abs(spin)
     if s == 0:  # real and imaginary parts: two Hermitian sets
-        parts = [(plus + star) / 2, -0.5j * (plus - star)]
-        maps = [_synthesis(p[None], L, 0, sampling, nside, shape)[0] for p in parts]
-        f = maps[0] + 1j * maps[1]
+        _synthesis(((plus + star) / 2)[None], L, 0, sampling, nside, parts[:1])
+        _synthesis((-0.5j * (plus - star))[None], L, 0, sampling, nside, parts[1:])
     else:  # −(G + iC) = a
         alm = np.stack([-(plus + star) / 2, 0.5j * (plus - star)])
-        q, u = _synthesis(alm, L, s, sampling, nside, shape)
-        f = q + 1j * u
-    return f if spin >= 0 else np.conj(f)
+        _synthesis(alm, L, s, sampling, nside, parts)
+    if spin < 0:
+        np.negative(parts[1], out=parts[1])  # f = conj of the spin −s field
+    return out
 
 
 def _forward_one(f, L, spin, sampling, nside, reality):
-    if reality:  # a real map: one transform, the orders m ≥ 0 (L, L)
-        return _half(_analysis(f[None], L, 0, sampling, nside)[0], L)
+    f = np.ascontiguousarray(f)
+    if reality:  # a real map: one transform; ducc0 writes healpy order contiguously (into
+        # the dense layout through lstride it is 10 % slower at L = 512), then one scatter
+        alm = _analysis(f[None], L, 0, sampling, nside)[0]
+        dense = np.zeros(L * (2 * L - 1), alm.dtype)
+        dense[_index(L)["plus"]] = alm
+        return _hermitian_in_place(dense.reshape(L, 2 * L - 1), L)
     g = f if spin >= 0 else np.conj(f)
+    parts = _parts(g)  # ducc0 reads the real and imaginary parts in place
     s = abs(spin)
     if s == 0:
-        re, im = (_analysis(p[None], L, 0, sampling, nside)[0] for p in (g.real, g.imag))
+        re, im = (_analysis(p[None], L, 0, sampling, nside)[0] for p in parts)
         plus = re + 1j * im
     else:
-        grad, curl = _analysis(np.stack([g.real, g.imag]), L, s, sampling, nside)
+        grad, curl = _analysis(parts, L, s, sampling, nside)
         plus, re, im = -(grad + 1j * curl), -grad, -curl
     minus = _index(L)["sign"] * (np.conj(re) + 1j * np.conj(im))  # a_{ℓ,−m} from Hermitian sets
     return _assemble(plus, minus, L, spin)
@@ -183,9 +209,8 @@ def _inverse_core(flm, L, spin, sampling, nside, reality):
     host = partial(
         _inverse_one, L=L, spin=spin, sampling=sampling, nside=nside, reality=reality, shape=shape
     )
-    x = flm[..., L - 1 :] if reality else flm  # a real signal: the orders m ≥ 0 suffice
     return jax.pure_callback(
-        lambda y: _batched(host, y, 2, shape, out.dtype), out, x, vmap_method="expand_dims"
+        lambda y: _batched(host, y, 2, shape, out.dtype), out, flm, vmap_method="expand_dims"
     )
 
 
@@ -209,14 +234,13 @@ def _forward_core(f, L, spin, sampling, nside, reality):
     from physml.core.sampling import f_shape
 
     ndim = len(f_shape(L, sampling, nside or None))
-    shape = (L, L) if reality else (L, 2 * L - 1)
+    shape = (L, 2 * L - 1)
     dtype = jnp.result_type(f.dtype, jnp.complex64)
     out = jax.ShapeDtypeStruct((*f.shape[: f.ndim - ndim], *shape), dtype)
     host = partial(_forward_one, L=L, spin=spin, sampling=sampling, nside=nside, reality=reality)
-    flm = jax.pure_callback(
+    return jax.pure_callback(
         lambda x: _batched(host, x, ndim, shape, out.dtype), out, f, vmap_method="expand_dims"
     )
-    return _spherical.hermitian_fill(flm, L) if reality else flm
 
 
 def _forward_fwd(f, L, spin, sampling, nside, reality):
