@@ -1,10 +1,11 @@
-"""physml's ``method="ducc"`` against raw ducc0 on the same signals, best of 7, one process.
+"""physml's ``method="ducc"`` against raw ducc0 on the same signals, best of N, one process.
 
-    python benchmarks/s2fft/micro/ducc_overhead.py
+    python benchmarks/s2fft/micro/ducc_overhead.py [--L 256 512 1024] [--repeats 7]
 
-Prints physml/raw time ratios for MW at L = 256, 512, 1024, spin 0 (real) and spin 2.
+Prints physml/raw time ratios for MW, spin 0 (real) and spin 2.
 """
 
+import argparse
 import sys
 from pathlib import Path
 
@@ -16,7 +17,12 @@ import run
 
 import physml.s2fft as s2
 
-for L in (256, 512, 1024):
+parser = argparse.ArgumentParser()
+parser.add_argument("--L", type=int, nargs="+", default=[256, 512, 1024])
+parser.add_argument("--repeats", type=int, default=7)
+args = parser.parse_args()
+
+for L in args.L:
     for spin in (0, 2):
         reality = spin == 0
         flm = jnp.asarray(run.random_flm(L, spin, reality))
@@ -29,9 +35,9 @@ for L in (256, 512, 1024):
                 f, L, spin, reality=reality, method="ducc"
             ),
             flm,
-            7,
+            args.repeats,
         )
-        raw = run.ducc_case(np.asarray(flm), L, spin, 7)
+        raw = run.ducc_case(np.asarray(flm), L, spin, args.repeats)
         ratios = [ours[k] / raw[k] for k in ("inverse_s", "forward_s")]
         print(
             f"L={L} spin={spin}: physml/raw inverse {ratios[0]:.2f}"
