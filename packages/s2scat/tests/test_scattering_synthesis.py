@@ -35,6 +35,25 @@ def test_lbfgs_synthesis_lowers_the_loss_and_matches_the_spectrum_better_than_no
     assert np.isrealobj(np.asarray(out.f))
 
 
+def test_starting_fields_are_seeded_gaussian_fields_with_the_target_mean(setup):
+    op, target = setup
+    with_steps = {"steps": 0, "progress": False, "n_samples": 64}
+    out = sc.synthesise(target, jax.random.key(4), op, **with_steps)
+    again = sc.synthesise(target, jax.random.key(4), op, **with_steps)
+    legacy = sc.synthesise(target, jax.random.PRNGKey(4), op, **with_steps)  # raw uint32 key
+    other = sc.synthesise(target, jax.random.key(5), op, **with_steps)
+    np.testing.assert_array_equal(out.initial_flm, again.initial_flm)
+    np.testing.assert_array_equal(out.initial_flm, legacy.initial_flm)
+    assert not np.allclose(out.initial_flm, other.initial_flm)
+    # f_00 = sqrt(4π) × the target's mean exactly; the other coefficients average to C_ℓ
+    mean = float(np.real(out.target.stats.mean))
+    np.testing.assert_allclose(np.real(out.initial_flm[:, 0, L - 1]), np.sqrt(4 * np.pi) * mean)
+    ratio = np.mean(s2.power_spectrum(out.initial_flm, L)[:, 1:], 0) / out.target.cl[1:]
+    # 64 samples × (2ℓ + 1) coefficients: standard error ≤ 1/sqrt(64·3/2) ≈ 0.1 per ℓ
+    np.testing.assert_allclose(ratio, 1.0, atol=0.35)
+    np.testing.assert_allclose(np.mean(ratio), 1.0, atol=0.1)
+
+
 @pytest.mark.parametrize("optimiser", ["lbfgs", "lbfgs_zoom", "adam"])
 def test_every_chunk_of_a_synthesis_reuses_one_compiled_loop(setup, optimiser):
     from physml.s2scat import _synthesis

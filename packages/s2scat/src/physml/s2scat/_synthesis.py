@@ -71,10 +71,11 @@ def _to_flm(z: jax.Array, scale: jax.Array, reality: bool) -> jax.Array:
     return jnp.where(mask, c, 0) * scale[:, None]
 
 
-def _scale(target: Target) -> jax.Array:
-    cl = target.cl
-    floor = jnp.max(cl) * 1e-12 + jnp.finfo(cl.dtype).tiny
-    return jnp.sqrt(jnp.maximum(cl, floor))
+def _scale(target: Target, xp=jnp) -> jax.Array:
+    """sqrt(C^t_ℓ), floored (``xp``: jax.numpy, or numpy on the host)."""
+    cl = xp.asarray(target.cl)
+    floor = xp.max(cl) * 1e-12 + xp.finfo(cl.dtype).tiny
+    return xp.sqrt(xp.maximum(cl, floor))
 
 
 def _objective(z, target: Target, weights, op: Scattering, power_weight):
@@ -216,9 +217,8 @@ def synthesise(
         )
     L = op.L
     dtype = target.cl.dtype
-    z, state, initial_flm = _start(
-        key, target, op, n_samples=n_samples, name=optimiser, learning_rate=learning_rate
-    )
+    z = z_start = _start(key, target, op, n_samples)
+    state = _init_states(z, name=optimiser, learning_rate=learning_rate)
     losses = np.zeros((n_samples, 0))
     done = 0
     expected = {
@@ -227,11 +227,12 @@ def synthesise(
         "n_samples": n_samples,
         "optimiser": optimiser,
         "reality": op.reality,
+        "start": "whitened",  # the starting points are stored as z (before: as flm)
     }
     if checkpoint is not None:
-        restored, record = _checkpoint.load(checkpoint, (z, state, initial_flm), expected)
+        restored, record = _checkpoint.load(checkpoint, (z, state, z_start), expected)
         if restored is not None:
-            (z, state, initial_flm), done = restored, int(record["steps_done"])
+            (z, state, z_start), done = restored, int(record["steps_done"])
             with np.load(os.path.join(checkpoint, "losses.npz")) as data:
                 losses = data["losses"]
     with tqdm(total=steps, initial=min(done, steps), disable=not progress) as bar:
@@ -253,32 +254,45 @@ def synthesise(
             bar.update(length)
             bar.set_postfix(loss=float(np.mean(values[:, -1])))
             if checkpoint is not None:
-                _checkpoint.save(
-                    checkpoint, (z, state, initial_flm), dict(expected, steps_done=done)
-                )
+                _checkpoint.save(checkpoint, (z, state, z_start), dict(expected, steps_done=done))
                 np.savez(os.path.join(checkpoint, "losses.npz"), losses=losses)
-    flm, f = _fields(z, target, op, sampling=sampling, nside=nside)
+    flm, f, initial_flm = _fields(z, z_start, target, op, sampling=sampling, nside=nside)
     return SynthesisResult(flm, f, initial_flm, jnp.asarray(losses), target)
 
 
-@jit(static_argnames=("n_samples", "name", "learning_rate"))
-def _start(key, target: Target, op: Scattering, *, n_samples, name, learning_rate):
-    """Gaussian starting points z (whitened), the optimiser state and the starting flm."""
+def _start(key: jax.Array, target: Target, op: Scattering, n_samples: int) -> jax.Array:
+    """Gaussian starting points z (whitened), drawn on the host with NumPy from the key.
+
+    Standard normal entries (the Gaussian field with the target's C_ℓ), except that the
+    ℓ = 0 coefficient of a real field starts at the target's mean exactly.  NumPy instead of
+    ``jax.random.normal``: its program took 0.3 s to compile for one use.
+    """
     L = op.L
     shape = (n_samples, L, 2 * L - 1) if op.reality else (n_samples, 2, L, 2 * L - 1)
-    z = jax.random.normal(key, shape, target.cl.dtype)
-    # Start with the target's mean exactly (the ℓ = 0 coefficient is real for real fields).
-    f00 = target.stats.mean * np.sqrt(4 * np.pi) / _scale(target)[0]
-    z = z.at[..., 0, L - 1].set(f00.real) if op.reality else z
-    state = jax.vmap(partial(_init_state, name, learning_rate))(z)
-    return z, state, _flm_of(z, target, op)
+    seed = (
+        jax.random.key_data(key) if jax.dtypes.issubdtype(key.dtype, jax.dtypes.prng_key) else key
+    )
+    rng = np.random.default_rng(np.asarray(seed, np.uint32).ravel())
+    dtype = np.asarray(target.cl).dtype
+    z = rng.standard_normal(shape).astype(dtype)
+    if op.reality:
+        mean = np.asarray(target.stats.mean).real
+        z[..., 0, L - 1] = mean * np.sqrt(4 * np.pi) / _scale(target, np)[0]
+    return jnp.asarray(z)
+
+
+@jit(static_argnames=("name", "learning_rate"))
+def _init_states(z, *, name, learning_rate):
+    """The optimiser state of every sample (vmapped over the leading axis of z)."""
+    return jax.vmap(partial(_init_state, name, learning_rate))(z)
 
 
 @jit(static_argnames=("sampling", "nside"))
-def _fields(z, target: Target, op: Scattering, *, sampling, nside):
-    """Coefficients and sampled fields of the optimised parameters z."""
+def _fields(z, z_start, target: Target, op: Scattering, *, sampling, nside):
+    """Coefficients and sampled fields of the optimised parameters z, and the starting flm."""
     flm = _flm_of(z, target, op)
-    return flm, s2.inverse(flm, op.L, 0, sampling, nside, reality=op.reality)
+    f = s2.inverse(flm, op.L, 0, sampling, nside, reality=op.reality)
+    return flm, f, _flm_of(z_start, target, op)
 
 
 def _flm_of(z, target: Target, op: Scattering):
