@@ -32,6 +32,8 @@ import numpy as np
 
 from physml.core import quadrature as _core_quadrature
 
+from . import _spherical
+
 GEOMETRY = {"mw": "MW", "mwss": "CC", "dh": "F1", "gl": "GL"}
 SAMPLINGS = (*GEOMETRY, "healpix")
 
@@ -48,13 +50,15 @@ def _ducc():
 def _index(L: int) -> dict[str, np.ndarray]:
     """Flat positions of healpy's m-major ordering (m ≥ 0, ℓ ≥ m) in physml's layouts.
 
-    ``plus`` / ``minus``: (ℓ, L−1 ± m) in the dense (L, 2L−1) layout; ``sign``: (−1)^m per alm.
+    ``plus`` / ``minus``: (ℓ, L−1 ± m) in the dense (L, 2L−1) layout; ``half``: (ℓ, m) in the
+    (L, L) block of orders m ≥ 0; ``sign``: (−1)^m per alm.
     """
     m = np.concatenate([np.full(L - j, j) for j in range(L)])
     ell = np.concatenate([np.arange(j, L) for j in range(L)])
     out = {
         "plus": ell * (2 * L - 1) + L - 1 + m,
         "minus": ell * (2 * L - 1) + L - 1 - m,
+        "half": ell * L + m,
         "sign": (-1.0) ** m,
     }
     for a in out.values():
@@ -76,11 +80,11 @@ def _parts(z: np.ndarray) -> np.ndarray:
     return np.moveaxis(z.view(z.real.dtype).reshape(*z.shape, 2), -1, 0)
 
 
-def _hermitian_in_place(dense: np.ndarray, L: int) -> np.ndarray:
-    """Fill the orders m < 0 of (L, 2L−1) from m > 0: f_{ℓ,−m} = (−1)^m conj f_ℓm."""
-    sign = np.where(np.arange(1, L) % 2 == 1, -1.0, 1.0)
-    dense[:, L - 2 :: -1] = sign * np.conj(dense[:, L:])
-    return dense
+def _half(alm: np.ndarray, L: int) -> np.ndarray:
+    """healpy (nalm,) → the (L, L) block of orders m ≥ 0 (zeros where ℓ < m)."""
+    out = np.zeros(L * L, alm.dtype)
+    out[_index(L)["half"]] = alm
+    return out.reshape(L, L)
 
 
 @lru_cache(maxsize=16)
@@ -167,12 +171,9 @@ def _inverse_one(flm, L, spin, sampling, nside, reality, shape):
 
 def _forward_one(f, L, spin, sampling, nside, reality):
     f = np.ascontiguousarray(f)
-    if reality:  # a real map: one transform; ducc0 writes healpy order contiguously (into
-        # the dense layout through lstride it is 10 % slower at L = 512), then one scatter
-        alm = _analysis(f[None], L, 0, sampling, nside)[0]
-        dense = np.zeros(L * (2 * L - 1), alm.dtype)
-        dense[_index(L)["plus"]] = alm
-        return _hermitian_in_place(dense.reshape(L, 2 * L - 1), L)
+    if reality:  # a real map: one transform, the orders m ≥ 0 (L, L); ducc0 writes healpy
+        # order contiguously (into the dense layout through lstride it is 10 % slower)
+        return _half(_analysis(f[None], L, 0, sampling, nside)[0], L)
     g = f if spin >= 0 else np.conj(f)
     parts = _parts(g)  # ducc0 reads the real and imaginary parts in place
     s = abs(spin)
@@ -234,13 +235,14 @@ def _forward_core(f, L, spin, sampling, nside, reality):
     from physml.core.sampling import f_shape
 
     ndim = len(f_shape(L, sampling, nside or None))
-    shape = (L, 2 * L - 1)
+    shape = (L, L) if reality else (L, 2 * L - 1)
     dtype = jnp.result_type(f.dtype, jnp.complex64)
     out = jax.ShapeDtypeStruct((*f.shape[: f.ndim - ndim], *shape), dtype)
     host = partial(_forward_one, L=L, spin=spin, sampling=sampling, nside=nside, reality=reality)
-    return jax.pure_callback(
+    flm = jax.pure_callback(
         lambda x: _batched(host, x, ndim, shape, out.dtype), out, f, vmap_method="expand_dims"
     )
+    return _spherical.hermitian_fill(flm, L) if reality else flm
 
 
 def _forward_fwd(f, L, spin, sampling, nside, reality):
