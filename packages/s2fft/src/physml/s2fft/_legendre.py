@@ -141,7 +141,7 @@ def analysis(g: jax.Array, n, L: int, rings: tuple[str, int], half: bool = False
 def from_mwss(g: jax.Array, orders: tuple[int, ...], L: int, target: str, half: bool = False):
     """The exact torus move of ring profiles (..., P, L+1, M) from MWSS onto ``target`` rings
     (``"mw"`` or ``"dh"``)."""
-    return _torus.resample(g, parity(orders, L, half), L, "mwss", target)
+    return _torus.move(g, parity(orders, L, half), L, "mwss", target)
 
 
 def onto_mwss(g: jax.Array, orders: tuple[int, ...], L: int, source: str, half: bool = False):

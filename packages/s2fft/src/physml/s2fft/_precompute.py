@@ -367,11 +367,7 @@ def _forward_once(f, p):
     if p.reality:
         F = F[..., p.L - 1 :]
     orders = (-p.spin,)
-    h, rings = _exact.to_quadrature_rings(
-        F[..., None, :, :], orders, p.L, p.sampling, p.nside, p.reality
-    )
-    if rings[0] in _legendre._VIA_MWSS:
-        h = _legendre.onto_mwss(h, orders, p.L, rings[0], p.reality)
+    h, _ = _exact.onto_kernel_rings(F[..., None, :, :], orders, p.L, p.sampling, p.nside, p.reality)
     return _legendre_analysis(p, h[..., 0, :, :])
 
 

@@ -32,17 +32,6 @@ from physml.core import sampling as _sampling
 from . import _legendre, _torus
 
 
-def _interpolation_matrix(L: int, target: np.ndarray, torus: np.ndarray) -> np.ndarray:
-    """K[j, t] evaluating at ``target`` the degree < L trigonometric interpolant of torus samples.
-
-    K[j, t] = (1/N) Σ_{|k|<L} e^{ik(θ_j − θ_t)}, exact for degree < L whenever N ≥ 2L−1.
-    """
-    k = np.arange(1, L)
-    cos_target, sin_target = np.cos(np.outer(target, k)), np.sin(np.outer(target, k))
-    cos_torus, sin_torus = np.cos(np.outer(torus, k)), np.sin(np.outer(torus, k))
-    return (1.0 + 2.0 * (cos_target @ cos_torus.T + sin_target @ sin_torus.T)) / torus.size
-
-
 @lru_cache(maxsize=32)
 def resampling_matrices(L: int, sampling: str) -> tuple[np.ndarray, np.ndarray]:
     """(even, odd) matrices (2L, nθ) mapping ring profiles to 2π w_j G_m(θ_j^DH) / nφ.
@@ -54,25 +43,49 @@ def resampling_matrices(L: int, sampling: str) -> tuple[np.ndarray, np.ndarray]:
     ``numpy.polynomial.legendre.leggauss`` reproduce orthogonality only to ~4e-13 at L = 128,
     which costs a round trip error of ~5e-12 there, against ~1e-13 with DH.
     """
-    if sampling == "mw":
-        n_torus, first = 2 * L - 1, np.pi / (2 * L - 1)
-    else:
-        n_torus, first = 2 * L, 0.0
-    rings = _sampling.ntheta(L, sampling)
-    torus = first + 2 * np.pi * np.arange(n_torus) / n_torus
-    target = _sampling.thetas(L, "dh")
-    full = _interpolation_matrix(L, target, torus)
-    # Torus sample t ≥ rings lies at 2π − θ of ring n_torus − t (MW: 2L−2−t, MWSS: 2L−t).
-    mirrored = np.zeros((target.size, rings))
-    for t in range(rings, n_torus):
-        mirrored[:, n_torus - t if sampling == "mwss" else 2 * L - 2 - t] += full[:, t]
-    direct = full[:, :rings]
     dh = _quadrature.weights(L, "dh") * (2 * L - 1) / (2 * np.pi)
     scale = dh[:, None] * (2 * np.pi) / _sampling.nphi(L, sampling)
-    even, odd = scale * (direct + mirrored), scale * (direct - mirrored)
+    even, odd = scale * _torus.matrices(L, sampling, "dh")
     for arr in (even, odd):
         arr.setflags(write=False)
     return even, odd
+
+
+@lru_cache(maxsize=16)
+def kernel_matrices(L: int, sampling: str) -> np.ndarray:
+    """(2, L+1, nθ) ring FFT sums on ``sampling`` rings → weighted MWSS kernel profiles.
+
+    The chain of :func:`to_quadrature_rings` (exact move onto the Driscoll–Healy rings,
+    weights 2π w_j/nφ) and the transposed MWSS → DH move of the Legendre analysis, for
+    m − n even (0) and odd (1), as one matrix:
+    A_q = T_q(MWSS → DH)ᵀ · diag(w_DH (2L−1)/nφ) · T_q(sampling → DH) (identity for DH).
+    """
+    dh = _quadrature.weights(L, "dh") * (2 * L - 1) / _sampling.nphi(L, sampling)
+    kernel = _torus.matrices(L, "mwss", "dh")
+    if sampling == "dh":
+        out = kernel.transpose(0, 2, 1) * dh
+    else:
+        out = kernel.transpose(0, 2, 1) @ (dh[:, None] * _torus.matrices(L, sampling, "dh"))
+    out.setflags(write=False)
+    return out
+
+
+def onto_kernel_rings(F: jax.Array, n, L: int, sampling: str, nside: int, half: bool = False):
+    """Ring FFT sums F (..., P, nθ, M) → weighted profiles on the rings the Legendre sums run on.
+
+    Returns ``(H, rings)`` with Σ_t d^ℓ_{m,n}(θ_t) H[..., t, m] over ``rings`` equal to
+    2π ∫ G_m d^ℓ_{m,n} sin θ dθ, ``rings`` being :func:`physml.s2fft._legendre.kernel_rings`
+    (MWSS for MW, MWSS and DH, as one dense :func:`kernel_matrices` product up to
+    ``_torus.DENSE_MAX_L``, else by FFTs on the torus).
+    """
+    orders = tuple(int(v) for v in np.asarray(n).reshape(-1))
+    if sampling in ("mw", "mwss", "dh") and L <= _torus.DENSE_MAX_L:
+        parity = _legendre.parity(orders, L, half)
+        return _torus.by_parity(kernel_matrices(L, sampling), F, parity), ("mwss", 0)
+    h, rings = to_quadrature_rings(F, orders, L, sampling, nside, half)
+    if rings[0] in _legendre._VIA_MWSS:
+        return _legendre.onto_mwss(h, orders, L, rings[0], half), ("mwss", 0)
+    return h, rings
 
 
 def to_quadrature_rings(F: jax.Array, n, L: int, sampling: str, nside: int, half: bool = False):
@@ -96,5 +109,5 @@ def to_quadrature_rings(F: jax.Array, n, L: int, sampling: str, nside: int, half
 def quadrature_analysis(F: jax.Array, n, L: int, sampling: str, nside: int, half: bool = False):
     """y[..., p, ℓ, m] = 2π ∫ G_m(θ) d^ℓ_{m,n_p}(θ) sin θ dθ from ring FFT sums F (on the
     orders m ≥ 0 only with ``half``, see :func:`physml.s2fft._legendre.analysis`)."""
-    h, rings = to_quadrature_rings(F, n, L, sampling, nside, half)
+    h, rings = onto_kernel_rings(F, n, L, sampling, nside, half)
     return _legendre.analysis(h, n, L, rings, half)

@@ -1,0 +1,52 @@
+"""Exact ring moves on the torus against closed-form trigonometric polynomials."""
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from physml.core import sampling
+from physml.s2fft import _quadrature, _torus
+
+
+def _profiles(L: int, theta: np.ndarray, parity: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
+    """Degree < L profiles with G(2π − θ) = ±G(θ): cosine series (even) or sine series (odd).
+
+    Returns the coefficients (M, L) and the values (nθ, M) at ``theta``.
+    """
+    coeffs = rng.normal(size=(parity.size, L)) + 1j * rng.normal(size=(parity.size, L))
+    k = np.arange(L)
+    basis = np.where(parity[:, None, None], np.sin(k * theta[:, None]), np.cos(k * theta[:, None]))
+    return coeffs, np.einsum("mtk,mk->tm", basis, coeffs)
+
+
+@pytest.mark.parametrize("L", [7, 8])
+@pytest.mark.parametrize(("source", "target"), [("mw", "dh"), ("mwss", "dh"), ("mwss", "mw")])
+@pytest.mark.parametrize("dense", [True, False])
+def test_ring_moves_are_exact_for_band_limited_profiles(L, source, target, dense, monkeypatch):
+    if not dense:
+        monkeypatch.setattr(_torus, "DENSE_MAX_L", 0)
+    rng = np.random.default_rng(L)
+    parity = (np.arange(2 * L - 1) + L) % 2 == 1  # alternating, as (m − n) mod 2
+    _, before = _profiles(L, sampling.thetas(L, source), parity, np.random.default_rng(L))
+    _, expected = _profiles(L, sampling.thetas(L, target), parity, rng)
+    moved = _torus.move(jnp.asarray(before)[None], parity[None], L, source, target)[0]
+    np.testing.assert_allclose(np.asarray(moved), expected, atol=1e-12 * L)
+
+
+@pytest.mark.parametrize("source", ["mw", "mwss", "dh"])
+def test_kernel_quadrature_integrates_exactly(source):
+    """Σ_{t,s} h(θ_t) A_q[t, s] G(θ_s) (t over MWSS rings, s over ``source`` rings) equals
+    (2π/nφ) ∫ G h sin θ dθ for degree < L profiles of the parity q (the exact rule)."""
+    L = 8
+    rng = np.random.default_rng(3)
+    mats = _quadrature.kernel_matrices(L, source)
+    k = np.arange(L)
+    fine = np.linspace(0, np.pi, 40001)
+    for q in (0, 1):
+        trig = np.sin if q else np.cos
+        a, b = rng.normal(size=L), rng.normal(size=L)
+        G = trig(np.outer(sampling.thetas(L, source), k)) @ a
+        h = trig(np.outer(sampling.thetas(L, "mwss"), k)) @ b
+        integrand = (trig(np.outer(fine, k)) @ a) * (trig(np.outer(fine, k)) @ b) * np.sin(fine)
+        exact = 2 * np.pi * np.trapezoid(integrand, fine) / sampling.nphi(L, source)
+        np.testing.assert_allclose(h @ mats[q] @ G, exact, rtol=1e-7)
