@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+import ducc0
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -36,8 +37,6 @@ def seconds(fn):
 
 for L in args.L:
     for spin in (0, 2):
-        import ducc0
-
         reality = spin == 0
         flm = jnp.asarray(run.random_flm(L, spin, reality))
         f = s2.inverse(flm, L, spin, reality=reality)

@@ -8,15 +8,12 @@ from physml.core import sampling
 from physml.s2fft import _quadrature, _torus
 
 
-def _profiles(L: int, theta: np.ndarray, parity: np.ndarray, rng) -> tuple[np.ndarray, np.ndarray]:
-    """Degree < L profiles with G(2π − θ) = ±G(θ): cosine series (even) or sine series (odd).
-
-    Returns the coefficients (M, L) and the values (nθ, M) at ``theta``.
-    """
-    coeffs = rng.normal(size=(parity.size, L)) + 1j * rng.normal(size=(parity.size, L))
-    k = np.arange(L)
+def _profiles(coeffs: np.ndarray, theta: np.ndarray, parity: np.ndarray) -> np.ndarray:
+    """(nθ, M) values at ``theta`` of degree < L profiles with G(2π − θ) = ±G(θ): cosine
+    series (even) or sine series (odd), coefficients ``coeffs`` (M, L)."""
+    k = np.arange(coeffs.shape[1])
     basis = np.where(parity[:, None, None], np.sin(k * theta[:, None]), np.cos(k * theta[:, None]))
-    return coeffs, np.einsum("mtk,mk->tm", basis, coeffs)
+    return np.einsum("mtk,mk->tm", basis, coeffs)
 
 
 @pytest.mark.parametrize("L", [7, 8])
@@ -27,8 +24,9 @@ def test_ring_moves_are_exact_for_band_limited_profiles(L, source, target, dense
         monkeypatch.setattr(_torus, "DENSE_MAX_L", 0)
     rng = np.random.default_rng(L)
     parity = (np.arange(2 * L - 1) + L) % 2 == 1  # alternating, as (m − n) mod 2
-    _, before = _profiles(L, sampling.thetas(L, source), parity, np.random.default_rng(L))
-    _, expected = _profiles(L, sampling.thetas(L, target), parity, rng)
+    coeffs = rng.normal(size=(parity.size, L)) + 1j * rng.normal(size=(parity.size, L))
+    before = _profiles(coeffs, sampling.thetas(L, source), parity)
+    expected = _profiles(coeffs, sampling.thetas(L, target), parity)
     moved = _torus.move(jnp.asarray(before)[None], parity[None], L, source, target)[0]
     np.testing.assert_allclose(np.asarray(moved), expected, atol=1e-12 * L)
 

@@ -60,12 +60,11 @@ def kernel_matrices(L: int, sampling: str) -> np.ndarray:
     m − n even (0) and odd (1), as one matrix:
     A_q = T_q(MWSS → DH)ᵀ · diag(w_DH (2L−1)/nφ) · T_q(sampling → DH) (identity for DH).
     """
-    dh = _quadrature.weights(L, "dh") * (2 * L - 1) / _sampling.nphi(L, sampling)
-    kernel = _torus.matrices(L, "mwss", "dh")
-    if sampling == "dh":
-        out = kernel.transpose(0, 2, 1) * dh
+    back = _torus.matrices(L, "mwss", "dh").transpose(0, 2, 1)
+    if sampling == "dh":  # already on the DH rings: the weights alone
+        out = back * (_quadrature.weights(L, "dh") * (2 * L - 1) / _sampling.nphi(L, "dh"))
     else:
-        out = kernel.transpose(0, 2, 1) @ (dh[:, None] * _torus.matrices(L, sampling, "dh"))
+        out = back @ np.stack(resampling_matrices(L, sampling))
     out.setflags(write=False)
     return out
 

@@ -115,8 +115,9 @@ def by_parity(mats: np.ndarray, g: jax.Array, parity: np.ndarray) -> jax.Array:
 
 
 def move(g: jax.Array, parity: np.ndarray, L: int, source: str, target: str) -> jax.Array:
-    """:func:`resample` as a dense matrix product up to ``DENSE_MAX_L`` (same result)."""
-    if L <= DENSE_MAX_L and isinstance(parity, np.ndarray):
+    """:func:`resample` as a dense matrix product up to ``DENSE_MAX_L`` (same result);
+    ``parity`` is a NumPy array here (the m-split path calls :func:`resample` with a traced one)."""
+    if L <= DENSE_MAX_L:
         return by_parity(matrices(L, source, target), g, parity)
     return resample(g, parity, L, source, target)
 
