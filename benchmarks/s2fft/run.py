@@ -85,17 +85,23 @@ def jax_case(name, inverse, forward, flm, repeats, memory=None, inv_args=(), fwd
     }
 
 
-def ducc_case(flm, L, spin, repeats):
+def ducc_alm(flm, L, spin):
+    """ducc0's (ncomp, nalm) coefficients of physml's ``flm`` (spin 2: gradient and curl)."""
+    if spin == 0:
+        return np.asarray(s2.flm_to_healpy(flm, L))[None]
+    # the same field as physml's spin-2 inverse of flm = −(G + iC)
+    grad = -(flm + (-1.0) ** np.arange(-(L - 1), L) * np.conj(flm[:, ::-1])) / 2
+    curl = -(flm - (-1.0) ** np.arange(-(L - 1), L) * np.conj(flm[:, ::-1])) / 2j
+    return np.stack([np.asarray(s2.flm_to_healpy(a, L)) for a in (grad, curl)])
+
+
+def ducc_callables(flm, L, spin):
+    """{"inverse", "forward"}: raw ducc0 MW transforms (2 threads) of the field of ``flm``."""
     import ducc0
 
     sht = ducc0.sht.experimental
     geometry = {"lmax": L - 1, "geometry": "MW", "nthreads": 2}
-    if spin == 0:
-        alm = np.asarray(s2.flm_to_healpy(flm, L))[None]
-    else:  # the same field as physml's spin-2 inverse of flm = −(G + iC)
-        grad = -(flm + (-1.0) ** np.arange(-(L - 1), L) * np.conj(flm[:, ::-1])) / 2
-        curl = -(flm - (-1.0) ** np.arange(-(L - 1), L) * np.conj(flm[:, ::-1])) / 2j
-        alm = np.stack([np.asarray(s2.flm_to_healpy(a, L)) for a in (grad, curl)])
+    alm = ducc_alm(flm, L, spin)
 
     def inverse():
         return sht.synthesis_2d(alm=alm, spin=spin, ntheta=L, nphi=2 * L - 1, **geometry)
@@ -105,6 +111,14 @@ def ducc_case(flm, L, spin, repeats):
     def forward():
         return sht.analysis_2d(map=maps, spin=spin, **geometry)
 
+    return {"inverse": inverse, "forward": forward}
+
+
+def ducc_case(flm, L, spin, repeats):
+    calls = ducc_callables(flm, L, spin)
+    inverse, forward = calls["inverse"], calls["forward"]
+    alm = ducc_alm(flm, L, spin)
+    maps = inverse()
     back = forward()
     error = float(np.max(np.abs(back - alm)))
     return {

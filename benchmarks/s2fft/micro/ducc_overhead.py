@@ -1,14 +1,18 @@
-"""physml's ``method="ducc"`` against raw ducc0 on the same signals, best of N, one process.
+"""physml's ``method="ducc"`` against raw ducc0 on the same signals, interleaved, one process.
 
-    python benchmarks/s2fft/micro/ducc_overhead.py [--L 256 512 1024] [--repeats 7]
+    python benchmarks/s2fft/micro/ducc_overhead.py [--L 256 512 1024] [--rounds 15]
 
-Prints physml/raw time ratios for MW, spin 0 (real) and spin 2.
+Every round times raw ducc0 and physml's jitted ``"ducc"`` transform back to back (MW, spin 0
+real and spin 2, 2 ducc0 threads); prints the median and range of the per-round ratios
+physml / raw, and the median times.
 """
 
 import argparse
 import sys
+import time
 from pathlib import Path
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -19,29 +23,48 @@ import physml.s2fft as s2
 
 parser = argparse.ArgumentParser()
 parser.add_argument("--L", type=int, nargs="+", default=[256, 512, 1024])
-parser.add_argument("--repeats", type=int, default=7)
+parser.add_argument("--rounds", type=int, default=15)
 args = parser.parse_args()
+
+
+def seconds(fn):
+    start = time.perf_counter()
+    jax.block_until_ready(fn())
+    return time.perf_counter() - start
+
 
 for L in args.L:
     for spin in (0, 2):
         reality = spin == 0
         flm = jnp.asarray(run.random_flm(L, spin, reality))
-        ours = run.jax_case(
-            "physml ducc",
-            lambda x, L=L, spin=spin, reality=reality: s2.inverse(
-                x, L, spin, reality=reality, method="ducc"
+        f = s2.inverse(flm, L, spin, reality=reality)
+        ours = {
+            "inverse": (
+                jax.jit(
+                    lambda x, L=L, s=spin, r=reality: s2.inverse(x, L, s, reality=r, method="ducc")
+                ),
+                flm,
             ),
-            lambda f, L=L, spin=spin, reality=reality: s2.forward(
-                f, L, spin, reality=reality, method="ducc"
+            "forward": (
+                jax.jit(
+                    lambda x, L=L, s=spin, r=reality: s2.forward(x, L, s, reality=r, method="ducc")
+                ),
+                f,
             ),
-            flm,
-            args.repeats,
-        )
-        raw = run.ducc_case(np.asarray(flm), L, spin, args.repeats)
-        ratios = [ours[k] / raw[k] for k in ("inverse_s", "forward_s")]
-        print(
-            f"L={L} spin={spin}: physml/raw inverse {ratios[0]:.2f}"
-            f" ({ours['inverse_s']:.4f} / {raw['inverse_s']:.4f} s),"
-            f" forward {ratios[1]:.2f} ({ours['forward_s']:.4f} / {raw['forward_s']:.4f} s)",
-            flush=True,
-        )
+        }
+        raw = run.ducc_callables(np.asarray(flm), L, spin)
+        times = {d: {"ours": [], "raw": []} for d in ours}
+        for direction, (fn, x) in ours.items():
+            fn(x), raw[direction]()
+        for _ in range(args.rounds):
+            for direction, (fn, x) in ours.items():
+                times[direction]["raw"].append(seconds(raw[direction]))
+                times[direction]["ours"].append(seconds(lambda fn=fn, x=x: fn(x)))
+        cells = []
+        for direction, t in times.items():
+            ratio = np.array(t["ours"]) / np.array(t["raw"])
+            cells.append(
+                f"{direction} {np.median(ratio):.2f} ({ratio.min():.2f}-{ratio.max():.2f};"
+                f" {1e3 * np.median(t['ours']):.1f} / {1e3 * np.median(t['raw']):.1f} ms)"
+            )
+        print(f"L={L} spin={spin}: physml/raw median " + ", ".join(cells), flush=True)

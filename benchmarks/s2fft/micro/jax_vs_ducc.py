@@ -1,11 +1,13 @@
-"""physml's ``"jax"`` and ``"precompute"`` forward transforms against raw ducc0, interleaved.
+"""physml's ``"jax"`` and ``"precompute"`` transforms against raw ducc0, interleaved.
 
     python benchmarks/s2fft/micro/jax_vs_ducc.py [--L 512] [--rounds 7]
 
 On a shared machine ducc0's own time moves by 1.5× between runs, so one best-of-N per library
 can tilt a ratio either way.  Here every round times each transform once, back to back on the
 same signal (MW, spin 0 real and spin 2, 2 ducc0 threads), and the per-round ratios are
-summarised by their median and range.
+summarised by their median and range.  Both directions; each precompute kernel is laid out
+for its direction (``forward=True`` for the forward, the default for the inverse).  Needs
+ducc0 (imported by ``run.ducc_callables``).
 """
 
 import argparse
@@ -13,7 +15,6 @@ import sys
 import time
 from pathlib import Path
 
-import ducc0
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -35,42 +36,54 @@ def seconds(fn):
     return time.perf_counter() - start
 
 
+def transforms(L, spin, reality):
+    """{(direction, method): (jitted function, its arguments)} for one configuration."""
+    flm = jnp.asarray(run.random_flm(L, spin, reality))
+    f = s2.inverse(flm, L, spin, reality=reality)
+    kernels = {
+        "forward": s2.precompute_kernels(L, spin, reality=reality, forward=True),
+        "inverse": s2.precompute_kernels(L, spin, reality=reality),
+    }
+    cases = {}
+    for direction, transform, x in (("forward", s2.forward, f), ("inverse", s2.inverse, flm)):
+        cases[direction, "jax"] = (
+            jax.jit(lambda x, t=transform: t(x, L, spin, reality=reality)),
+            (x,),
+        )
+        cases[direction, "precompute"] = (
+            jax.jit(
+                lambda x, k, t=transform: t(
+                    x, L, spin, reality=reality, method="precompute", precomps=k
+                )
+            ),
+            (x, kernels[direction]),
+        )
+    return flm, cases
+
+
 for L in args.L:
     for spin in (0, 2):
         reality = spin == 0
-        flm = jnp.asarray(run.random_flm(L, spin, reality))
-        f = s2.inverse(flm, L, spin, reality=reality)
-        kernels = s2.precompute_kernels(L, spin, reality=reality)
-        ours = {
-            "jax": jax.jit(lambda f, L=L, spin=spin, r=reality: s2.forward(f, L, spin, reality=r)),
-            "precompute": jax.jit(
-                lambda f, k, L=L, spin=spin, r=reality: s2.forward(
-                    f, L, spin, reality=r, method="precompute", precomps=k
-                )
-            ),
-        }
-        args_of = {"jax": (f,), "precompute": (f, kernels)}
-        for name, fn in ours.items():
-            fn(*args_of[name])  # compile
-        field = np.asarray(f)  # the same samples; for spin 2 as the (Q, U) pair ducc0 reads
-        maps = field[None] if reality else np.stack([field.real, field.imag])
-
-        def raw(maps=maps, spin=spin, L=L):
-            return ducc0.sht.experimental.analysis_2d(
-                map=maps, spin=spin, lmax=L - 1, geometry="MW", nthreads=2
-            )
-
-        raw()
-        ratios = {name: [] for name in ours}
-        ducc_times = []
+        flm, ours = transforms(L, spin, reality)
+        for fn, fn_args in ours.values():
+            fn(*fn_args)  # compile
+        raw = run.ducc_callables(np.asarray(flm), L, spin)
+        for fn in raw.values():
+            fn()
+        ratios = {key: [] for key in ours}
+        ducc_times = {direction: [] for direction in raw}
         for _ in range(args.rounds):
-            t_ducc = seconds(raw)
-            ducc_times.append(t_ducc)
-            for name, fn in ours.items():
-                ratios[name].append(seconds(lambda fn=fn, a=args_of[name]: fn(*a)) / t_ducc)
-        print(f"L={L} spin={spin}: ducc0 forward median {1e3 * np.median(ducc_times):.1f} ms")
-        for name, r in ratios.items():
-            print(
-                f"  physml {name} / ducc0: median {np.median(r):.2f}x"
-                f" (range {min(r):.2f}-{max(r):.2f}x over {args.rounds} rounds)"
-            )
+            for direction, fn in raw.items():
+                t_ducc = seconds(fn)
+                ducc_times[direction].append(t_ducc)
+                for (d, name), (ours_fn, a) in ours.items():
+                    if d == direction:
+                        ratios[d, name].append(seconds(lambda f=ours_fn, a=a: f(*a)) / t_ducc)
+        for direction, times in ducc_times.items():
+            print(f"L={L} spin={spin}: ducc0 {direction} median {1e3 * np.median(times):.1f} ms")
+            for (d, name), r in ratios.items():
+                if d == direction:
+                    print(
+                        f"  physml {name} {direction} / ducc0: median {np.median(r):.2f}x"
+                        f" (range {min(r):.2f}-{max(r):.2f}x over {args.rounds} rounds)"
+                    )

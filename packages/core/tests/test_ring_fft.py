@@ -133,3 +133,49 @@ def test_shape_errors_name_the_expected_shape():
         ring_fft.inverse(np.zeros((3, 7), complex), 4, "dh")
     with pytest.raises(TypeError, match="f must have a floating or complex dtype, got int64"):
         ring_fft.forward(np.zeros((4, 7), dtype=np.int64), 4, "mw")
+
+
+@pytest.mark.parametrize(("scheme", "nside"), SCHEMES + HEALPIX[1:3])
+def test_real_forward_is_the_nonnegative_half_of_the_explicit_sum(scheme, nside):
+    rng = np.random.default_rng(6)
+    for L in (2 * nside, 3 * nside) if scheme == "healpix" else (6, 7):
+        f = _random_signal(rng, L, scheme, nside, complex_=False)
+        got = ring_fft.forward_real(f, L, scheme, nside)
+        assert got.shape == (sampling.ntheta(L, scheme, nside), L)
+        want = _reference_forward(f, L, scheme, nside)[:, L - 1 :]
+        np.testing.assert_allclose(got, want, atol=1e-12 * np.sqrt(f.size))
+
+
+@pytest.mark.parametrize(("scheme", "nside"), SCHEMES + HEALPIX[1:3])
+def test_real_inverse_synthesises_the_hermitian_series(scheme, nside):
+    rng = np.random.default_rng(7)
+    L = 2 * nside if scheme == "healpix" else 5
+    ring, phi = _positions(L, scheme, nside)
+    F = rng.standard_normal((ring.max() + 1, L)) + 1j * rng.standard_normal((ring.max() + 1, L))
+    m = np.arange(1, L)
+    # Σ_{|m|<L} F(m) e^{imφ} with F(−m) = conj F(m), Im F(0) left out.
+    want = F[ring, 0].real + 2 * np.sum(
+        (F[ring, 1:] * np.exp(1j * phi[:, None] * m[None, :])).real, axis=1
+    )
+    got = ring_fft.inverse_real(F, L, scheme, nside)
+    assert not jnp.iscomplexobj(got)
+    np.testing.assert_allclose(got.reshape(-1), want, atol=1e-12 * np.sqrt(F.size))
+    assert ring_fft.inverse_real(F.astype(np.complex64), L, scheme, nside).dtype == np.float32
+
+
+def test_real_transforms_differentiate_and_reject_complex_signals():
+    rng = np.random.default_rng(8)
+    L = 6
+    f = _random_signal(rng, L, "mwss", None, complex_=False)
+
+    def energy(x):  # Σ_t Σ_{m≥0} |F_t(m)|²
+        return jnp.sum(jnp.abs(ring_fft.forward_real(x, L, "mwss")) ** 2)
+
+    full = ring_fft.forward(f, L, "mwss")
+    half = np.where(np.arange(-(L - 1), L) >= 0, 1.0, 0.0)
+    want = 2 * ring_fft.inverse(full * half, L, "mwss").real  # the adjoint of the restriction
+    np.testing.assert_allclose(jax.grad(energy)(f), want, atol=1e-10)
+    with pytest.raises(TypeError, match="f must have a real floating dtype, got complex128"):
+        ring_fft.forward_real(f + 0j, L, "mwss")
+    with pytest.raises(ValueError, match=r"F has shape \(7, 11\) but sampling='mwss' with L=6"):
+        ring_fft.inverse_real(np.zeros((7, 11), complex), L, "mwss")

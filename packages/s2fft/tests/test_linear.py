@@ -79,3 +79,27 @@ def test_jit_of_the_public_functions_compiles_once_per_configuration():
     forward = jax.jit(lambda x: s2.forward(x, L, 2, "dh"))
     flm = random_flm(L, 2, seed=67)
     assert np.max(np.abs(forward(inverse(flm)) - flm)) < 1e-12
+
+
+@pytest.mark.parametrize(("layout_forward", "spin"), [(False, 2), (True, 0)])
+def test_precompute_derivatives_equal_the_on_the_fly_ones_in_either_layout(layout_forward, spin):
+    # Reverse mode transposes the kernel product into the other orientation: both layouts
+    # must give the on-the-fly method's vector-Jacobian and Jacobian-vector products.
+    L = 6
+    args = {"spin": spin, "reality": spin == 0}
+    kernels = s2.precompute_kernels(L, **args, forward=layout_forward)
+    pre = {"method": "precompute", "precomps": kernels}
+    flm = random_flm(L, spin, reality=spin == 0, seed=68)
+    f = s2.inverse(flm, L, **args)
+    rng = np.random.default_rng(69)
+    w_map, w_flm = rng.normal(size=f.shape), rng.normal(size=flm.shape)
+    for transform, x, w in ((s2.inverse, flm, w_map), (s2.forward, f, w_flm)):
+
+        def loss(x, transform=transform, w=w, **method):
+            return jnp.sum(w * jnp.abs(transform(x, L, **args, **method)) ** 2)
+
+        np.testing.assert_allclose(
+            jax.grad(loss)(x, **pre), jax.grad(loss)(x), atol=1e-10 * np.abs(x).max()
+        )
+        _, tangent = jax.jvp(lambda x, t=transform: t(x, L, **args, **pre), (x,), (x,))
+        np.testing.assert_allclose(tangent, transform(x, L, **args), atol=1e-12)

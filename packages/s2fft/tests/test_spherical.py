@@ -74,12 +74,14 @@ def test_float32_roundtrip_is_accurate_to_single_precision():
 @pytest.mark.parametrize("sampling", [*EXACT, "healpix"])
 @pytest.mark.parametrize("L", [7, 8])
 def test_precompute_method_equals_on_the_fly(sampling, L):
-    # One folded kernel serves both directions (north rings; odd and even ring counts).
+    # A folded kernel of either layout serves both directions (north rings; odd and even
+    # ring counts); the layouts alternate over the cases so each meets both kinds of m.
     nside = 4 if sampling == "healpix" else None
-    for spin, reality in [(0, True), (0, False), (2, False), (-3, False)]:
+    for case, (spin, reality) in enumerate([(0, True), (0, False), (2, False), (-3, False)]):
         flm = random_flm(L, spin, reality=reality, batch=(2,), seed=11 + spin)
         args = {"spin": spin, "sampling": sampling, "nside": nside, "reality": reality}
-        kernels = s2.precompute_kernels(L, **args)
+        kernels = s2.precompute_kernels(L, forward=bool(case % 2), **args)
+        assert kernels.forward == bool(case % 2)
         assert kernels.kernel.nbytes == s2.kernel_nbytes(L, **args)
         assert kernels.kernel.nbytes == s2.kernel_nbytes(L, forward=True, **args)
         f = s2.inverse(flm, L, **args)

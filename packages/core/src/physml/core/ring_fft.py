@@ -7,7 +7,9 @@ For a signal sampled on rings t with longitudes φ_{t,p} = φ₀(t) + 2πp/n_t,
 
 with ``F[..., t, L−1+m]`` of shape ``(..., ntheta, 2L−1)``.  No normalisation is applied, so
 :func:`forward` and :func:`inverse` are exact adjoints (conjugate transposes) of each other;
-quadrature weights are applied by the spherical transforms, not here.  On rings with fewer than
+quadrature weights are applied by the spherical transforms, not here.  For real signals
+:func:`forward_real` and :func:`inverse_real` carry only the orders m ≥ 0 (F_t(−m) =
+conj F_t(m)) and take real FFTs on equiangular rings, half the work.  On rings with fewer than
 2L−1 samples (HEALPix polar caps) orders alias: F_t(m) involves the DFT bin m mod n_t, which is
 what the sums above say.
 
@@ -193,6 +195,22 @@ def _healpix_inverse(F: Array, L: int, nside: int) -> Array:
 # Public API
 
 
+@partial(jax.jit, static_argnames=("L", "sampling"))
+def _equiangular_forward_real(f: Array, L: int, sampling: str) -> Array:
+    return jnp.fft.rfft(f, axis=-1)[..., :L]  # MW, DH, GL: n = 2L − 1; MWSS: n = 2L
+
+
+@partial(jax.jit, static_argnames=("L", "sampling"))
+def _equiangular_inverse_real(F: Array, L: int, sampling: str) -> Array:
+    n = _sampling.nphi(L, sampling)
+    return jnp.fft.irfft(F, n=n, axis=-1, norm="forward")  # MWSS: bin L (m = ±L) is zero
+
+
+def _hermitian(F: Array) -> Array:
+    """(..., L) coefficients of m ≥ 0 → (..., 2L−1) with F(−m) = conj F(m)."""
+    return jnp.concatenate([jnp.conj(F[..., 1:])[..., ::-1], F], axis=-1)
+
+
 def _checked(x: Array, expected: tuple[int, ...], name: str, context: str) -> Array:
     validate_shape(x, expected, name=name, context=context, batch_ok=True)
     validate_dtype(x, name=name)
@@ -238,3 +256,53 @@ def inverse(F: Array, L: int, sampling: str = "mw", nside: int | None = None) ->
     if sampling == "healpix":
         return _healpix_inverse(F, L=L, nside=nside)
     return _equiangular_inverse(F, L=L, sampling=sampling)
+
+
+def forward_real(f: Array, L: int, sampling: str = "mw", nside: int | None = None) -> Array:
+    """Fourier coefficients of the orders m ≥ 0 along every ring of a real signal.
+
+    The other half follows from F_t(−m) = conj F_t(m), so equiangular rings take a real FFT
+    (half the work of :func:`forward`); HEALPix rings take the complex route.
+
+    Parameters
+    ----------
+    f : ``(..., *f_shape(L, sampling, nside))`` real signal; leading axes batch.
+    L, sampling, nside : the scheme.
+
+    Returns
+    -------
+    ``(..., ntheta, L)`` complex array ``F[..., t, m] = F_t(m)``, 0 ≤ m < L, as in
+    :func:`forward`.
+    """
+    L, sampling, nside = validate_geometry(L, sampling, nside)
+    shape = _sampling.f_shape(L, sampling, nside or None)
+    validate_shape(f, shape, name="f", context=geometry_context(L, sampling, nside), batch_ok=True)
+    validate_dtype(f, name="f", complex_ok=False)
+    if sampling == "healpix":
+        return _healpix_forward(as_complex(f), L=L, nside=nside)[..., L - 1 :]
+    return _equiangular_forward_real(jnp.asarray(f), L=L, sampling=sampling)
+
+
+def inverse_real(F: Array, L: int, sampling: str = "mw", nside: int | None = None) -> Array:
+    """Real signal on the rings from the coefficients of the orders m ≥ 0.
+
+    ``f(θ_t, φ_{t,p}) = Σ_{−L<m<L} F_t(m) e^{imφ_{t,p}}`` with F_t(−m) = conj F_t(m); the
+    imaginary part of F_t(0) does not enter (it would make f complex).  Equals
+    ``inverse(F_full).real`` for the Hermitian completion F_full; equiangular rings take a
+    real FFT (half the work), HEALPix rings the complex route.
+
+    Parameters
+    ----------
+    F : ``(..., ntheta, L)`` coefficients ``F[..., t, m]``, 0 ≤ m < L.
+    L, sampling, nside : the scheme.
+
+    Returns
+    -------
+    ``(..., *f_shape(L, sampling, nside))`` real signal.
+    """
+    L, sampling, nside = validate_geometry(L, sampling, nside)
+    expected = (_sampling.ntheta(L, sampling, nside or None), L)
+    F = _checked(F, expected, "F", geometry_context(L, sampling, nside))
+    if sampling == "healpix":
+        return _healpix_inverse(_hermitian(F), L=L, nside=nside).real
+    return _equiangular_inverse_real(F, L=L, sampling=sampling)

@@ -24,6 +24,14 @@ columns are stored in pairs whose useful rows fit one row of length L + 1 (the l
 the shortest, libsharp-style triangle packing), which halves both the memory and the
 bytes read per transform: a kernel holds about L·(L+1)·⌈nθ/2⌉ reals (L²/2·⌈nθ/2⌉ with
 ``reality``): ask :func:`kernel_nbytes` before building one.
+
+Either direction reads the same numbers, but XLA:CPU's batched matrix products are fast only
+when the kernel's contracted axis is its middle one (the kernel is then the left factor of
+a tall-times-thin product; contracting the minor axis makes Eigen repack the whole kernel,
+2.5–3× slower at L = 512: ``benchmarks/s2fft/micro/kernel_products.py``).  So a kernel is
+laid out for one direction, (P, ℓ, t) for the forward (a sum over rings t) and (P, t, ℓ)
+for the inverse (a sum over ℓ), chosen by ``forward`` as in the established s2fft; the other
+direction still works with it, at the slower speed.
 """
 
 from __future__ import annotations
@@ -42,7 +50,7 @@ from physml.core.validation import validate_geometry, validate_spin
 
 from . import _legendre
 from . import _quadrature as _exact
-from ._spherical import ell_scale, hermitian_fill, ring_fill
+from ._spherical import ell_scale, hermitian_fill
 from ._wigner import wigner_d_rows
 
 
@@ -56,11 +64,12 @@ class Kernels:
 
     Attributes
     ----------
-    kernel : (P, R, nθ_north) array
+    kernel : (P, R, nθ_north) array, or (P, nθ_north, R) when not ``forward``
         K[m, ℓ, t] on the northern kernel rings for the M = 2L−1 orders (L with
         ``reality``: m ≥ 0), the useful rows ℓ ≥ max(|m|, |s|) of two orders packed into
         each of the P ≈ M/2 rows of length R ≤ L + 1 (see :class:`_Packing`).
     L, spin, sampling, nside, reality : the configuration it was built for (static).
+    forward : the direction the layout favours (static); both directions accept it.
     """
 
     kernel: jax.Array
@@ -69,15 +78,16 @@ class Kernels:
     sampling: str = dataclasses.field(metadata={"static": True})
     nside: int = dataclasses.field(metadata={"static": True})
     reality: bool = dataclasses.field(metadata={"static": True})
+    forward: bool = dataclasses.field(default=True, metadata={"static": True})
 
     @property
     def forward_kernel(self) -> jax.Array:
-        """The kernel (s2fft-style name; the same array serves both directions)."""
+        """The kernel (s2fft-style name; the array serves both directions)."""
         return self.kernel
 
     @property
     def inverse_kernel(self) -> jax.Array:
-        """The kernel (s2fft-style name; the same array serves both directions)."""
+        """The kernel (s2fft-style name; the array serves both directions)."""
         return self.kernel
 
 
@@ -176,8 +186,7 @@ def kernel_nbytes(
 ) -> int:
     """Bytes :func:`precompute_kernels` would allocate for these arguments (nothing is built).
 
-    The same for both directions (``forward`` is accepted for symmetry with
-    :func:`precompute_kernels`).
+    The same for both directions (``forward`` only changes the layout).
     """
     L, sampling, nside = validate_geometry(L, sampling, nside)
     validate_spin(spin, L)
@@ -200,8 +209,9 @@ def precompute_kernels(
     Parameters
     ----------
     L, spin, sampling, nside, reality : the transform configuration.
-    forward : accepted for compatibility with the established s2fft's separate forward and
-        inverse kernels; here one kernel serves both directions.
+    forward : lay the kernel out for :func:`physml.s2fft.forward` (True) or
+        :func:`physml.s2fft.inverse` (False, the default, as in the established s2fft).
+        Either kernel serves both directions; the other one runs 2–3× slower on CPU.
     dtype : float32 or float64 (float64 when x64 is enabled).
 
     Returns
@@ -211,10 +221,9 @@ def precompute_kernels(
 
     Examples
     --------
-    >>> kernels = precompute_kernels(16, spin=2, sampling="mw")
+    >>> kernels = precompute_kernels(16, spin=2, sampling="mw", forward=True)
     >>> flm = forward(f, 16, spin=2, method="precompute", precomps=kernels)  # doctest: +SKIP
     """
-    del forward  # one kernel for both directions
     L, sampling, nside = validate_geometry(L, sampling, nside)
     spin = validate_spin(spin, L)
     if reality and spin != 0:
@@ -222,15 +231,16 @@ def precompute_kernels(
     dt = np.dtype(dtype or (np.float64 if jax.config.jax_enable_x64 else np.float32))
     rings, _, north = _ring_split(L, sampling, nside)
     theta = _legendre.ring_thetas(L, rings)[:north]
-    kernel = _kernel(jnp.asarray(theta, dt), L=L, spin=spin, reality=bool(reality))
-    return Kernels(kernel, L, spin, sampling, nside, bool(reality))
+    forward = bool(forward)
+    kernel = _kernel(jnp.asarray(theta, dt), L=L, spin=spin, reality=bool(reality), forward=forward)
+    return Kernels(kernel, L, spin, sampling, nside, bool(reality), forward)
 
 
-@partial(jax.jit, static_argnames=("L", "spin", "reality"))
-def _kernel(theta: jax.Array, *, L: int, spin: int, reality: bool) -> jax.Array:
-    """(P, R, nθ_north) packed kernel as one compiled program (eagerly, the recursion's scan
-    and its dozens of small operations would each be dispatched, and compiled, on their
-    own)."""
+@partial(jax.jit, static_argnames=("L", "spin", "reality", "forward"))
+def _kernel(theta: jax.Array, *, L: int, spin: int, reality: bool, forward: bool) -> jax.Array:
+    """(P, R, nθ_north) packed kernel, or (P, nθ_north, R) for the inverse, as one compiled
+    program (eagerly, the recursion's scan and its dozens of small operations would each be
+    dispatched, and compiled, on their own)."""
     dt = theta.dtype
     rows = wigner_d_rows(L, theta, -spin, dt) * ell_scale(L, spin, dt)[:, :, None]
     pack = _packing(L, abs(spin), reality)
@@ -238,7 +248,8 @@ def _kernel(theta: jax.Array, *, L: int, spin: int, reality: bool) -> jax.Array:
     used = jnp.asarray(col < pack.M)
     col = np.minimum(col, pack.M - 1) + (L - 1 if reality else 0)  # columns of (L, nθ, 2L−1)
     ell = np.minimum(ell, L - 1)
-    return jnp.where(used[:, :, None], rows[ell, :, col], 0.0)  # (P, R, north)
+    kernel = jnp.where(used[:, :, None], rows[ell, :, col], 0.0)  # (P, R, north)
+    return kernel if forward else jnp.swapaxes(kernel, 1, 2)
 
 
 def check_kernels(precomps: object, L, spin, sampling, nside, reality, forward: bool) -> Kernels:
@@ -289,20 +300,29 @@ def _split(z: jax.Array, batch: tuple[int, ...], rows_last: bool):
 
 
 def _packed_synthesis(p: Kernels, rhs: jax.Array) -> jax.Array:
-    """z[c, q, t] = Σ_ℓ K[c, ℓ, t] rhs[c, q, ℓ] with the packed kernel: (M, Q, L) → (M, Q, nθ).
+    """z[c, q, t] = Σ_ℓ K[c, ℓ, t] rhs[c, q, ℓ] with the packed kernel.
 
-    The right-hand sides of the two columns of a packed row are laid side by side (2Q of
-    them), each zero outside its own column's rows, so every packed kernel value is read
-    once and multiplies the right-hand sides of its own column only.
+    ``rhs`` is (M, Q, L) → (M, Q, nθ) for a forward-layout kernel and (M, L, Q) → (M, nθ, Q)
+    for an inverse-layout one (the right-hand sides in the orientation each layout
+    multiplies fastest).  The right-hand sides of the two columns of a packed row are laid
+    side by side (2Q of them), each zero outside its own column's rows, so every packed
+    kernel value is read once and multiplies the right-hand sides of its own column only.
     """
     pack = _packing(p.L, abs(p.spin), p.reality)
-    Q = rhs.shape[1]
     col, ell = pack.positions  # (P, 2, R)
-    padded = jnp.pad(rhs, ((0, 1), (0, 0), (0, 1)))  # column M and ℓ = L read zero
-    packed = jnp.transpose(padded[col, :, ell], (0, 1, 3, 2))  # (P, 2, Q, R)
     kernel = p.kernel.astype(rhs.dtype)
-    z = jnp.einsum("prt,pqr->pqt", kernel, packed.reshape(pack.P, 2 * Q, pack.R))
-    return z.reshape(2 * pack.P, Q, -1)[2 * pack.pair + pack.slot]
+    if p.forward:
+        Q = rhs.shape[1]
+        padded = jnp.pad(rhs, ((0, 1), (0, 0), (0, 1)))  # column M and ℓ = L read zero
+        packed = jnp.transpose(padded[col, :, ell], (0, 1, 3, 2))  # (P, 2, Q, R)
+        z = jnp.einsum("prt,pqr->pqt", kernel, packed.reshape(pack.P, 2 * Q, pack.R))
+        return z.reshape(2 * pack.P, Q, -1)[2 * pack.pair + pack.slot]
+    Q = rhs.shape[2]
+    padded = jnp.pad(rhs, ((0, 1), (0, 1), (0, 0)))
+    packed = jnp.transpose(padded[col, ell], (0, 2, 1, 3))  # (P, R, 2, Q)
+    z = jnp.einsum("ptr,prq->ptq", kernel, packed.reshape(pack.P, pack.R, 2 * Q))
+    z = jnp.transpose(z.reshape(pack.P, -1, 2, Q), (0, 2, 1, 3))  # (P, 2, nθ, Q)
+    return z.reshape(2 * pack.P, -1, Q)[2 * pack.pair + pack.slot]
 
 
 def _packed_analysis(p: Kernels, rhs: jax.Array) -> jax.Array:
@@ -311,7 +331,8 @@ def _packed_analysis(p: Kernels, rhs: jax.Array) -> jax.Array:
     _, north, Q = rhs.shape
     padded = jnp.pad(rhs, ((0, 1), (0, 0), (0, 0)))  # column M (an empty slot) reads zero
     packed = jnp.transpose(padded[pack.col], (0, 2, 1, 3)).reshape(pack.P, north, 2 * Q)
-    z = jnp.einsum("prt,ptq->prq", p.kernel.astype(rhs.dtype), packed)
+    product = "prt,ptq->prq" if p.forward else "ptr,ptq->prq"
+    z = jnp.einsum(product, p.kernel.astype(rhs.dtype), packed)
     z = jnp.pad(z.reshape(pack.P, pack.R, 2, Q), ((0, 0), (0, 1), (0, 0), (0, 0)))
     return z[pack.pair[:, None], pack.row_of, pack.slot[:, None]]  # ℓ < a reads zero
 
@@ -321,9 +342,9 @@ def _legendre_synthesis(p: Kernels, x: jax.Array) -> jax.Array:
     dt = x.real.dtype
     _, nth, north = _ring_split(p.L, p.sampling, p.nside)
     mirrored = x if p.reality else x[..., ::-1]  # the south of −m is read at column m
-    rhs = _columns(x, _signs(p, dt) * mirrored, dt, rows_last=True)  # (M, Q, L)
-    z = _packed_synthesis(p, rhs)  # (M, Q, north)
-    g_north, g_south = _split(z, x.shape[:-2], rows_last=True)
+    rhs = _columns(x, _signs(p, dt) * mirrored, dt, rows_last=p.forward)
+    z = _packed_synthesis(p, rhs)
+    g_north, g_south = _split(z, x.shape[:-2], rows_last=p.forward)
     if not p.reality:
         g_south = g_south[..., ::-1]
     south = nth - north
@@ -357,15 +378,16 @@ def inverse_precompute(flm: jax.Array, precomps: Kernels) -> jax.Array:
         g = _legendre.from_mwss(g[..., None, :, :], (-p.spin,), p.L, p.sampling, p.reality)
         g = g[..., 0, :, :]
     if p.reality:
-        return ring_fft.inverse(ring_fill(g), p.L, p.sampling, p.nside or None).real
+        return ring_fft.inverse_real(g, p.L, p.sampling, p.nside or None)
     return ring_fft.inverse(g, p.L, p.sampling, p.nside or None)
 
 
 def _forward_once(f, p):
     """One quadrature pass: (..., L, M) coefficients (M = L, m ≥ 0, with ``reality``)."""
-    F = ring_fft.forward(f, p.L, p.sampling, p.nside or None)
     if p.reality:
-        F = F[..., p.L - 1 :]
+        F = ring_fft.forward_real(f, p.L, p.sampling, p.nside or None)
+    else:
+        F = ring_fft.forward(f, p.L, p.sampling, p.nside or None)
     orders = (-p.spin,)
     h, _ = _exact.onto_kernel_rings(F[..., None, :, :], orders, p.L, p.sampling, p.nside, p.reality)
     return _legendre_analysis(p, h[..., 0, :, :])

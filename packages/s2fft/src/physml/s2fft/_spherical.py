@@ -40,11 +40,6 @@ def hermitian_fill(flm_pos: jax.Array, L: int) -> jax.Array:
     return jnp.concatenate([negative, flm_pos], axis=-1)
 
 
-def ring_fill(g_pos: jax.Array) -> jax.Array:
-    """Ring coefficients of a real signal from m ≥ 0: F_t(−m) = conj F_t(m)."""
-    return jnp.concatenate([jnp.conj(g_pos[..., 1:])[..., ::-1], g_pos], axis=-1)
-
-
 def _real_dtype(x: jax.Array):
     return jnp.finfo(x.dtype).dtype
 
@@ -55,16 +50,17 @@ def inverse_jax(flm, spin, *, L, sampling, nside, reality):
     x = (flm * ell_scale(L, spin, _real_dtype(flm)))[..., None, :, :]
     if reality:  # real signal: sum the orders m ≥ 0 only, F_t(−m) = conj F_t(m)
         g = _legendre.synthesis(x[..., L - 1 :], (0,), L, (sampling, nside), half=True)
-        return ring_fft.inverse(ring_fill(g[..., 0, :, :]), L, sampling, nside or None).real
+        return ring_fft.inverse_real(g[..., 0, :, :], L, sampling, nside or None)
     g = _legendre.synthesis(x, (-spin,), L, (sampling, nside))[..., 0, :, :]
     return ring_fft.inverse(g, L, sampling, nside or None)
 
 
 def _forward_once(f, L, spin, sampling, nside, reality=False):
     """One quadrature pass; with ``reality`` (spin 0, real f) the m ≥ 0 columns (..., L, L)."""
-    F = ring_fft.forward(f, L, sampling, nside or None)[..., None, :, :]
-    if reality:
-        F = F[..., L - 1 :]
+    if reality:  # a real FFT gives the orders m ≥ 0 only, at half the cost
+        F = ring_fft.forward_real(f, L, sampling, nside or None)[..., None, :, :]
+    else:
+        F = ring_fft.forward(f, L, sampling, nside or None)[..., None, :, :]
     y = _quadrature.quadrature_analysis(F, (-spin,), L, sampling, nside, half=reality)
     return y[..., 0, :, :] * ell_scale(L, spin, _real_dtype(y))
 
