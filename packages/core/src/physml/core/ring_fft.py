@@ -126,7 +126,7 @@ def _chirp(p: Array, n: Array, sign: float, real_dtype: jnp.dtype) -> Array:
     r = jnp.mod(p, 2 * n).astype(jnp.uint32)
     q = jnp.mod(r * r, two_n)
     phase = (jnp.pi * q.astype(real_dtype)) / n.astype(real_dtype)
-    return jnp.exp(1j * sign * phase)
+    return jax.lax.complex(jnp.cos(phase), sign * jnp.sin(phase))  # exp(iφ) computes exp(0) too
 
 
 def _chirp_dft(
@@ -151,7 +151,8 @@ def _chirp_dft(
 
 
 def _phase(m: Array, phi0: np.ndarray, sign: float, real_dtype: jnp.dtype) -> Array:
-    return jnp.exp(sign * 1j * m[None, :] * jnp.asarray(phi0, dtype=real_dtype)[:, None])
+    angle = m[None, :] * jnp.asarray(phi0, dtype=real_dtype)[:, None]
+    return jax.lax.complex(jnp.cos(angle), sign * jnp.sin(angle))
 
 
 @partial(jax.jit, static_argnames=("L", "nside"))
