@@ -88,8 +88,9 @@ def inverse(
     nside : HEALPix resolution (HEALPix only; L ≤ 3 nside).
     reality : the signal is real (spin 0); flm must be Hermitian, f_{ℓ,−m} = (−1)^m conj f_ℓm.
     method : ``"jax"`` (on the fly, O(L²) memory), ``"precompute"`` (needs ``precomps``) or
-        ``"ducc"`` (ducc0 on the host via ``jax.pure_callback``, optional extra; every
-        sampling, HEALPix included; reverse-mode derivatives only).
+        ``"ducc"`` (ducc0 on the host via a JAX callback that writes XLA's buffers in place
+        on CPU, optional extra; every sampling, HEALPix included; reverse-mode derivatives
+        only).
     precomps : :func:`precompute_kernels` output for ``method="precompute"``.
 
     Returns
