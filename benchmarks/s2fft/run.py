@@ -95,13 +95,13 @@ def ducc_alm(flm, L, spin):
     return np.stack([np.asarray(s2.flm_to_healpy(a, L)) for a in (grad, curl)])
 
 
-def ducc_callables(flm, L, spin):
-    """{"inverse", "forward"}: raw ducc0 MW transforms (2 threads) of the field of ``flm``."""
+def ducc_callables(alm, L, spin):
+    """{"inverse", "forward"}: raw ducc0 MW transforms (2 threads) of the field of ducc0's
+    coefficients ``alm`` (:func:`ducc_alm`)."""
     import ducc0
 
     sht = ducc0.sht.experimental
     geometry = {"lmax": L - 1, "geometry": "MW", "nthreads": 2}
-    alm = ducc_alm(flm, L, spin)
 
     def inverse():
         return sht.synthesis_2d(alm=alm, spin=spin, ntheta=L, nphi=2 * L - 1, **geometry)
@@ -115,9 +115,9 @@ def ducc_callables(flm, L, spin):
 
 
 def ducc_case(flm, L, spin, repeats):
-    calls = ducc_callables(flm, L, spin)
-    inverse, forward = calls["inverse"], calls["forward"]
     alm = ducc_alm(flm, L, spin)
+    calls = ducc_callables(alm, L, spin)
+    inverse, forward = calls["inverse"], calls["forward"]
     maps = inverse()
     back = forward()
     error = float(np.max(np.abs(back - alm)))

@@ -52,7 +52,7 @@ for L in args.L:
                 f,
             ),
         }
-        raw = run.ducc_callables(np.asarray(flm), L, spin)
+        raw = run.ducc_callables(run.ducc_alm(np.asarray(flm), L, spin), L, spin)
         times = {d: {"ours": [], "raw": []} for d in ours}
         for direction, (fn, x) in ours.items():
             fn(x), raw[direction]()

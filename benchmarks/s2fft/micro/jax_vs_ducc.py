@@ -37,7 +37,7 @@ def seconds(fn):
 
 
 def transforms(L, spin, reality):
-    """{(direction, method): (jitted function, its arguments)} for one configuration."""
+    """{direction: {method: (jitted function, its arguments)}} for one configuration."""
     flm = jnp.asarray(run.random_flm(L, spin, reality))
     f = s2.inverse(flm, L, spin, reality=reality)
     kernels = {
@@ -46,18 +46,17 @@ def transforms(L, spin, reality):
     }
     cases = {}
     for direction, transform, x in (("forward", s2.forward, f), ("inverse", s2.inverse, flm)):
-        cases[direction, "jax"] = (
-            jax.jit(lambda x, t=transform: t(x, L, spin, reality=reality)),
-            (x,),
-        )
-        cases[direction, "precompute"] = (
-            jax.jit(
-                lambda x, k, t=transform: t(
-                    x, L, spin, reality=reality, method="precompute", precomps=k
-                )
+        cases[direction] = {
+            "jax": (jax.jit(lambda x, t=transform: t(x, L, spin, reality=reality)), (x,)),
+            "precompute": (
+                jax.jit(
+                    lambda x, k, t=transform: t(
+                        x, L, spin, reality=reality, method="precompute", precomps=k
+                    )
+                ),
+                (x, kernels[direction]),
             ),
-            (x, kernels[direction]),
-        )
+        }
     return flm, cases
 
 
@@ -65,25 +64,24 @@ for L in args.L:
     for spin in (0, 2):
         reality = spin == 0
         flm, ours = transforms(L, spin, reality)
-        for fn, fn_args in ours.values():
-            fn(*fn_args)  # compile
-        raw = run.ducc_callables(np.asarray(flm), L, spin)
-        for fn in raw.values():
-            fn()
-        ratios = {key: [] for key in ours}
-        ducc_times = {direction: [] for direction in raw}
+        raw = run.ducc_callables(run.ducc_alm(np.asarray(flm), L, spin), L, spin)
+        for direction, cases in ours.items():
+            raw[direction]()
+            for fn, fn_args in cases.values():
+                fn(*fn_args)  # compile
+        ratios = {d: {name: [] for name in cases} for d, cases in ours.items()}
+        ducc_times = {direction: [] for direction in ours}
         for _ in range(args.rounds):
-            for direction, fn in raw.items():
-                t_ducc = seconds(fn)
+            for direction, cases in ours.items():
+                t_ducc = seconds(raw[direction])
                 ducc_times[direction].append(t_ducc)
-                for (d, name), (ours_fn, a) in ours.items():
-                    if d == direction:
-                        ratios[d, name].append(seconds(lambda f=ours_fn, a=a: f(*a)) / t_ducc)
+                for name, (fn, fn_args) in cases.items():
+                    t = seconds(lambda fn=fn, fn_args=fn_args: fn(*fn_args))
+                    ratios[direction][name].append(t / t_ducc)
         for direction, times in ducc_times.items():
             print(f"L={L} spin={spin}: ducc0 {direction} median {1e3 * np.median(times):.1f} ms")
-            for (d, name), r in ratios.items():
-                if d == direction:
-                    print(
-                        f"  physml {name} {direction} / ducc0: median {np.median(r):.2f}x"
-                        f" (range {min(r):.2f}-{max(r):.2f}x over {args.rounds} rounds)"
-                    )
+            for name, r in ratios[direction].items():
+                print(
+                    f"  physml {name} {direction} / ducc0: median {np.median(r):.2f}x"
+                    f" (range {min(r):.2f}-{max(r):.2f}x over {args.rounds} rounds)"
+                )

@@ -69,20 +69,13 @@ def _index(L: int) -> dict[str, np.ndarray]:
 
 
 @lru_cache(maxsize=16)
-def _dense(L: int) -> dict:
-    """ducc0's addressing of a_ℓm (m ≥ 0) in physml's flat (L, 2L−1) layout: index
-    ``mstart[m] + ℓ · lstride`` with ``mstart[m] = L − 1 + m``, ``lstride = 2L − 1``."""
-    mstart = (L - 1 + np.arange(L)).astype(np.uint64)
+def _layout(L: int, width: int) -> dict:
+    """ducc0's addressing of a_ℓm (m ≥ 0) in a flat (L, width) array whose column of order m
+    is ``width − L + m``: index ``mstart[m] + ℓ · lstride``.  ``width`` 2L−1 is physml's
+    dense layout, L the block of orders m ≥ 0 of a real field."""
+    mstart = (width - L + np.arange(L)).astype(np.uint64)
     mstart.setflags(write=False)
-    return {"mstart": mstart, "lstride": 2 * L - 1}
-
-
-@lru_cache(maxsize=16)
-def _half_layout(L: int) -> dict:
-    """ducc0's addressing of a_ℓm (m ≥ 0) in the flat (L, L) block: ``m + ℓ · L``."""
-    mstart = np.arange(L, dtype=np.uint64)
-    mstart.setflags(write=False)
-    return {"mstart": mstart, "lstride": L}
+    return {"mstart": mstart, "lstride": width}
 
 
 def _parts(z: np.ndarray) -> np.ndarray:
@@ -154,7 +147,7 @@ def _inverse_one(flm, out, L, spin, sampling, nside, reality):
     """Synthesis of one (L, 2L−1) ``flm`` into the map ``out`` (written in place)."""
     flm = np.ascontiguousarray(flm)
     if reality:  # a real spin-0 map from the orders m ≥ 0, read in place: one transform
-        _synthesis(flm.reshape(1, -1), L, 0, sampling, nside, out[None], **_dense(L))
+        _synthesis(flm.reshape(1, -1), L, 0, sampling, nside, out[None], **_layout(L, 2 * L - 1))
         return
     plus, minus = _signed_pair(flm, L, spin)
     star = _index(L)["sign"] * np.conj(minus)  # a*_ℓm = (−1)^m conj a_{ℓ,−m}
@@ -177,7 +170,7 @@ def _forward_one(f, out, L, spin, sampling, nside, reality):
     flat = out.reshape(-1)
     flat.fill(0)  # ducc0 writes ℓ ≥ m only
     if reality:  # a real map: one transform, written into the (L, L) block in place
-        _analysis(f[None], L, 0, sampling, nside, alm=flat[None], **_half_layout(L))
+        _analysis(f[None], L, 0, sampling, nside, alm=flat[None], **_layout(L, L))
         return
     g = f if spin >= 0 else np.conj(f)
     parts = _parts(g)  # ducc0 reads the real and imaginary parts in place

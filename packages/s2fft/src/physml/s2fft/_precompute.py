@@ -44,13 +44,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from physml.core import ring_fft
 from physml.core import sampling as _sampling
 from physml.core.validation import validate_geometry, validate_spin
 
 from . import _legendre
 from . import _quadrature as _exact
-from ._spherical import ell_scale, hermitian_fill
+from ._spherical import ell_scale, hermitian_fill, ring_coefficients, ring_signal
 from ._wigner import wigner_d_rows
 
 
@@ -78,7 +77,7 @@ class Kernels:
     sampling: str = dataclasses.field(metadata={"static": True})
     nside: int = dataclasses.field(metadata={"static": True})
     reality: bool = dataclasses.field(metadata={"static": True})
-    forward: bool = dataclasses.field(default=True, metadata={"static": True})
+    forward: bool = dataclasses.field(metadata={"static": True})
 
     @property
     def forward_kernel(self) -> jax.Array:
@@ -252,8 +251,9 @@ def _kernel(theta: jax.Array, *, L: int, spin: int, reality: bool, forward: bool
     return kernel if forward else jnp.swapaxes(kernel, 1, 2)
 
 
-def check_kernels(precomps: object, L, spin, sampling, nside, reality, forward: bool) -> Kernels:
-    """Raise unless ``precomps`` was built for this configuration."""
+def check_kernels(precomps: object, L, spin, sampling, nside, reality) -> Kernels:
+    """Raise unless ``precomps`` was built for this configuration (either layout serves both
+    directions)."""
     if not isinstance(precomps, Kernels):
         raise TypeError(
             "method='precompute' needs precomps=precompute_kernels(...), got"
@@ -377,17 +377,12 @@ def inverse_precompute(flm: jax.Array, precomps: Kernels) -> jax.Array:
     if p.sampling in _legendre._VIA_MWSS:
         g = _legendre.from_mwss(g[..., None, :, :], (-p.spin,), p.L, p.sampling, p.reality)
         g = g[..., 0, :, :]
-    if p.reality:
-        return ring_fft.inverse_real(g, p.L, p.sampling, p.nside or None)
-    return ring_fft.inverse(g, p.L, p.sampling, p.nside or None)
+    return ring_signal(g, p.L, p.sampling, p.nside, p.reality)
 
 
 def _forward_once(f, p):
     """One quadrature pass: (..., L, M) coefficients (M = L, m ≥ 0, with ``reality``)."""
-    if p.reality:
-        F = ring_fft.forward_real(f, p.L, p.sampling, p.nside or None)
-    else:
-        F = ring_fft.forward(f, p.L, p.sampling, p.nside or None)
+    F = ring_coefficients(f, p.L, p.sampling, p.nside, p.reality)
     orders = (-p.spin,)
     h, _ = _exact.onto_kernel_rings(F[..., None, :, :], orders, p.L, p.sampling, p.nside, p.reality)
     return _legendre_analysis(p, h[..., 0, :, :])

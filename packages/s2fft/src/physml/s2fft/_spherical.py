@@ -40,6 +40,19 @@ def hermitian_fill(flm_pos: jax.Array, L: int) -> jax.Array:
     return jnp.concatenate([negative, flm_pos], axis=-1)
 
 
+def ring_coefficients(f, L, sampling, nside, reality):
+    """Ring Fourier coefficients (..., nθ, 2L−1) of ``f``; with ``reality`` the orders m ≥ 0
+    only, (..., nθ, L), by a real FFT."""
+    fft = ring_fft.forward_real if reality else ring_fft.forward
+    return fft(f, L, sampling, nside or None)
+
+
+def ring_signal(g, L, sampling, nside, reality):
+    """The signal on the rings from ring coefficients :func:`ring_coefficients` returns."""
+    fft = ring_fft.inverse_real if reality else ring_fft.inverse
+    return fft(g, L, sampling, nside or None)
+
+
 def _real_dtype(x: jax.Array):
     return jnp.finfo(x.dtype).dtype
 
@@ -50,17 +63,14 @@ def inverse_jax(flm, spin, *, L, sampling, nside, reality):
     x = (flm * ell_scale(L, spin, _real_dtype(flm)))[..., None, :, :]
     if reality:  # real signal: sum the orders m ≥ 0 only, F_t(−m) = conj F_t(m)
         g = _legendre.synthesis(x[..., L - 1 :], (0,), L, (sampling, nside), half=True)
-        return ring_fft.inverse_real(g[..., 0, :, :], L, sampling, nside or None)
-    g = _legendre.synthesis(x, (-spin,), L, (sampling, nside))[..., 0, :, :]
-    return ring_fft.inverse(g, L, sampling, nside or None)
+    else:
+        g = _legendre.synthesis(x, (-spin,), L, (sampling, nside))
+    return ring_signal(g[..., 0, :, :], L, sampling, nside, reality)
 
 
 def _forward_once(f, L, spin, sampling, nside, reality=False):
     """One quadrature pass; with ``reality`` (spin 0, real f) the m ≥ 0 columns (..., L, L)."""
-    if reality:  # a real FFT gives the orders m ≥ 0 only, at half the cost
-        F = ring_fft.forward_real(f, L, sampling, nside or None)[..., None, :, :]
-    else:
-        F = ring_fft.forward(f, L, sampling, nside or None)[..., None, :, :]
+    F = ring_coefficients(f, L, sampling, nside, reality)[..., None, :, :]
     y = _quadrature.quadrature_analysis(F, (-spin,), L, sampling, nside, half=reality)
     return y[..., 0, :, :] * ell_scale(L, spin, _real_dtype(y))
 

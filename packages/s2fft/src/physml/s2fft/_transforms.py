@@ -105,7 +105,7 @@ def inverse(
     L, spin, sampling, nside = _options(L, spin, sampling, nside, reality, method)
     flm = _check_flm(flm, L, reality)
     if method == "precompute":
-        p = _precompute.check_kernels(precomps, L, spin, sampling, nside, reality, False)
+        p = _precompute.check_kernels(precomps, L, spin, sampling, nside, reality)
         return _precompute.inverse_precompute(flm, p)
     if method == "ducc":
         from . import _ducc
@@ -149,7 +149,7 @@ def forward(
         raise ValueError(f"iter must be an integer >= 0, got {iter!r}")
     f = _check_f(f, L, sampling, nside, reality)
     if method == "precompute":
-        p = _precompute.check_kernels(precomps, L, spin, sampling, nside, reality, True)
+        p = _precompute.check_kernels(precomps, L, spin, sampling, nside, reality)
         return _precompute.forward_precompute(f, p, iter=iter)
     if method == "ducc":
         from . import _ducc
