@@ -1,5 +1,6 @@
 """Spin spherical harmonic transforms: exactness, references, analytic harmonics, precision."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -69,6 +70,26 @@ def test_float32_roundtrip_is_accurate_to_single_precision():
         back = s2.forward(f, L, spin=2, sampling=sampling)
         assert back.dtype == np.complex64
         assert np.max(np.abs(back - flm)) < 1e-5
+
+
+@pytest.mark.parametrize("L", [7, 8])
+def test_precompute_inverse_with_the_fft_ring_move_equals_on_the_fly(L, monkeypatch):
+    # Large L moves MWSS profiles onto MW rings by FFTs along θ; force that route at small L
+    # (a fresh jit, so no trace of the dense route is reused) and check values and the vjp.
+    from physml.s2fft import _precompute
+
+    monkeypatch.setattr(_precompute, "FFT_MOVE_MIN_L", 1)
+    inverse = jax.jit(lambda x, k: _precompute.inverse_precompute.__wrapped__(x, k))
+    for spin, reality in [(0, True), (0, False), (2, False), (-1, False)]:
+        flm = random_flm(L, spin, reality=reality, batch=(2,), seed=5 + spin)
+        kernels = s2.precompute_kernels(L, spin, "mw", reality=reality, forward=spin % 2 == 1)
+        f = s2.inverse(flm, L, spin=spin, reality=reality)
+        np.testing.assert_allclose(inverse(jnp.asarray(flm), kernels), f, atol=1e-13)
+        cotangent = np.asarray(f) * 0.5 + 1.0
+        (vjp,) = jax.vjp(lambda x, k=kernels: inverse(x, k), jnp.asarray(flm))[1](cotangent)
+        args = {"spin": spin, "reality": reality}
+        (ref,) = jax.vjp(lambda x, a=args: s2.inverse(x, L, **a), flm)[1](cotangent)
+        np.testing.assert_allclose(vjp, ref, atol=1e-12)
 
 
 @pytest.mark.parametrize("sampling", [*EXACT, "healpix"])

@@ -1,5 +1,6 @@
 """Exact ring moves on the torus against closed-form trigonometric polynomials."""
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -28,6 +29,21 @@ def test_ring_moves_are_exact_for_band_limited_profiles(L, source, target, dense
     before = _profiles(coeffs, sampling.thetas(L, source), parity)
     expected = _profiles(coeffs, sampling.thetas(L, target), parity)
     moved = _torus.move(jnp.asarray(before)[None], parity[None], L, source, target)[0]
+    np.testing.assert_allclose(np.asarray(moved), expected, atol=1e-12 * L)
+
+
+@pytest.mark.parametrize("L", [7, 8])
+@pytest.mark.parametrize(("source", "target"), [("mw", "dh"), ("mwss", "dh"), ("mwss", "mw")])
+def test_ring_moves_with_rings_last_are_exact(L, source, target):
+    """The (..., P, M, nθ) layout of the precompute inverse, with a traced parity under jit."""
+    rng = np.random.default_rng(L + 1)
+    parity = (np.arange(L) + 1) % 2 == 1
+    coeffs = rng.normal(size=(2, parity.size, L)) + 1j * rng.normal(size=(2, parity.size, L))
+    before = np.stack([_profiles(c, sampling.thetas(L, source), parity).T for c in coeffs])
+    expected = np.stack([_profiles(c, sampling.thetas(L, target), parity).T for c in coeffs])
+    move = jax.jit(lambda g, q: _torus.resample_columns(g, q, L, source, target))
+    moved = move(jnp.asarray(before)[:, None], jnp.asarray(parity)[None])[:, 0]
+    assert moved.shape == expected.shape
     np.testing.assert_allclose(np.asarray(moved), expected, atol=1e-12 * L)
 
 

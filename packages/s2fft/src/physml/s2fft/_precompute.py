@@ -47,7 +47,7 @@ import numpy as np
 from physml.core import sampling as _sampling
 from physml.core.validation import validate_geometry, validate_spin
 
-from . import _legendre
+from . import _legendre, _torus
 from . import _quadrature as _exact
 from ._spherical import ell_scale, hermitian_fill, ring_coefficients, ring_signal
 from ._wigner import wigner_d_rows
@@ -290,12 +290,13 @@ def _columns(north: jax.Array, south: jax.Array, dtype, rows_last: bool) -> jax.
     return jnp.swapaxes(x, 1, 2) if rows_last else x
 
 
-def _split(z: jax.Array, batch: tuple[int, ...], rows_last: bool):
-    """(M, R, Q) (or (M, Q, R)) products → complex north and south parts (..., R, M)."""
+def _split(z: jax.Array, batch: tuple[int, ...], rows_last: bool, columns: bool = False):
+    """(M, R, Q) (or (M, Q, R)) products → complex north and south parts (..., R, M), or
+    (..., M, R) with ``columns``."""
     if rows_last:
         z = jnp.swapaxes(z, 1, 2)
     z = z.reshape(*z.shape[:2], *batch, 4)
-    z = jnp.moveaxis(z, (0, 1), (-2, -3))  # (..., R, M, 4)
+    z = jnp.moveaxis(z, (0, 1), (-3, -2) if columns else (-2, -3))  # (..., M, R, 4)
     return jax.lax.complex(z[..., 0], z[..., 1]), jax.lax.complex(z[..., 2], z[..., 3])
 
 
@@ -337,18 +338,19 @@ def _packed_analysis(p: Kernels, rhs: jax.Array) -> jax.Array:
     return z[pack.pair[:, None], pack.row_of, pack.slot[:, None]]  # ℓ < a reads zero
 
 
-def _legendre_synthesis(p: Kernels, x: jax.Array) -> jax.Array:
-    """x (..., L, M) → G (..., nθ, M) on the kernel rings."""
+def _legendre_synthesis(p: Kernels, x: jax.Array, columns: bool = False) -> jax.Array:
+    """x (..., L, M) → G (..., nθ, M) on the kernel rings, or (..., M, nθ) with ``columns``."""
     dt = x.real.dtype
     _, nth, north = _ring_split(p.L, p.sampling, p.nside)
     mirrored = x if p.reality else x[..., ::-1]  # the south of −m is read at column m
     rhs = _columns(x, _signs(p, dt) * mirrored, dt, rows_last=p.forward)
     z = _packed_synthesis(p, rhs)
-    g_north, g_south = _split(z, x.shape[:-2], rows_last=p.forward)
+    g_north, g_south = _split(z, x.shape[:-2], rows_last=p.forward, columns=columns)
+    rings, orders = (-1, -2) if columns else (-2, -1)
     if not p.reality:
-        g_south = g_south[..., ::-1]
-    south = nth - north
-    return jnp.concatenate([g_north, g_south[..., :south, :][..., ::-1, :]], axis=-2)
+        g_south = jnp.flip(g_south, orders)
+    south = jax.lax.slice_in_dim(jnp.flip(g_south, rings), north - (nth - north), north, axis=rings)
+    return jnp.concatenate([g_north, south], axis=rings)
 
 
 def _legendre_analysis(p: Kernels, h: jax.Array) -> jax.Array:
@@ -368,15 +370,28 @@ def _legendre_analysis(p: Kernels, h: jax.Array) -> jax.Array:
     return y_north + _signs(p, dt) * y_south
 
 
+FFT_MOVE_MIN_L = 257
+"""From this band-limit on, the precompute inverse moves MWSS ring profiles onto MW rings
+with FFTs along θ in the (order, ring) layout the kernel product returns (two FFTs per
+order, O(L² log L)) instead of the dense O(L³) move: on 2 cores as fast or up to 20 %
+faster from L = 512 on, equal within noise at L = 256; onto DH rings (FFTs of length 4L)
+the dense move stays faster.  ``benchmarks/s2fft/micro/inverse_move.py`` measures it."""
+
+
 @jax.jit
 def inverse_precompute(flm: jax.Array, precomps: Kernels) -> jax.Array:
     """Inverse transform with a materialised kernel."""
     p = precomps
     x = flm[..., p.L - 1 :] if p.reality else flm
-    g = _legendre_synthesis(p, x)
-    if p.sampling in _legendre._VIA_MWSS:
-        g = _legendre.from_mwss(g[..., None, :, :], (-p.spin,), p.L, p.sampling, p.reality)
-        g = g[..., 0, :, :]
+    if p.sampling == "mw" and p.L >= FFT_MOVE_MIN_L:
+        g = _legendre_synthesis(p, x, columns=True)
+        parity = _legendre.parity((-p.spin,), p.L, p.reality)[0]
+        g = jnp.swapaxes(_torus.resample_columns(g, parity, p.L, "mwss", p.sampling), -1, -2)
+    else:
+        g = _legendre_synthesis(p, x)
+        if p.sampling in _legendre._VIA_MWSS:
+            g = _legendre.from_mwss(g[..., None, :, :], (-p.spin,), p.L, p.sampling, p.reality)
+            g = g[..., 0, :, :]
     return ring_signal(g, p.L, p.sampling, p.nside, p.reality)
 
 

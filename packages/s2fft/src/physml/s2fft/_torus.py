@@ -35,14 +35,14 @@ _GRIDS = {
 }
 
 
-def _to_torus(g: jax.Array, parity: np.ndarray, L: int, grid: str) -> jax.Array:
-    """Ring samples (..., P, nθ, M) → torus samples (..., P, N, M) by the mirror symmetry."""
+def _to_torus(g: jax.Array, parity, L: int, grid: str) -> jax.Array:
+    """Ring samples (..., P, M, nθ) → torus samples (..., P, M, N) by the mirror symmetry."""
     size, _, rings = _GRIDS[grid](L)
-    sign = jnp.where(jnp.asarray(parity), -1.0, 1.0).astype(jnp.finfo(g.dtype).dtype)[:, None, :]
+    sign = jnp.where(jnp.asarray(parity), -1.0, 1.0).astype(jnp.finfo(g.dtype).dtype)[..., None]
     # torus point t ≥ rings sits at 2π − θ of ring size − t (MW: size − 1 − t).
     last = size - rings if grid == "mwss" else size - rings - 1
-    mirrored = g[..., last - np.arange(size - rings), :]
-    return jnp.concatenate([g, sign * mirrored], axis=-2)
+    mirrored = g[..., last - np.arange(size - rings)]
+    return jnp.concatenate([g, sign * mirrored], axis=-1)
 
 
 def dirichlet(L: int, target: str, source: str) -> np.ndarray:
@@ -122,24 +122,38 @@ def move(g: jax.Array, parity: np.ndarray, L: int, source: str, target: str) -> 
     return resample(g, parity, L, source, target)
 
 
-def resample(g: jax.Array, parity: np.ndarray, L: int, source: str, target: str) -> jax.Array:
+def resample(g: jax.Array, parity, L: int, source: str, target: str) -> jax.Array:
     """Ring profiles on ``source`` rings (..., P, nθ, M) evaluated on ``target`` rings.
 
     ``parity`` (P, M) is True where m − n_p is odd (a NumPy or a traced JAX array).
     ``source`` is ``"mw"`` or ``"mwss"``; ``target`` is ``"mw"`` or ``"dh"``.  Exact for
-    band-limited profiles (degree < L).
+    band-limited profiles (degree < L).  :func:`resample_columns` is the same move with the
+    rings on the last axis.
+    """
+    moved = resample_columns(jnp.swapaxes(g, -1, -2), parity, L, source, target)
+    return jnp.swapaxes(moved, -1, -2)
+
+
+def resample_columns(g: jax.Array, parity, L: int, source: str, target: str) -> jax.Array:
+    """:func:`resample` of profiles stored (..., P, M, nθ), each order's rings contiguous:
+    the layout XLA:CPU's FFTs along θ read without a transpose.
+
+    Two FFTs per order: the 2L−1 Fourier coefficients c_k of the torus samples, then the
+    target rings as a (zero-padded) inverse FFT of c_k shifted by the target's offset.
     """
     size, offset, _ = _GRIDS[source](L)
     out_size, out_offset, out_rings = _GRIDS[target](L)
     torus = _to_torus(g, parity, L, source)
-    k = np.arange(-(L - 1), L)
-    spectrum = jnp.fft.fft(torus, axis=-2)
-    spectrum = jnp.concatenate([spectrum[..., size - L + 1 :, :], spectrum[..., :L, :]], axis=-2)
-    # coefficient c_k of e^{ikθ}: spectrum · e^{−ik θ_0} / N, then shifted to the target grid.
+    spectrum = jnp.fft.fft(torus, axis=-1)
+    # c_k of e^{ikθ} (k ≥ 0 first, then k < 0, the FFT order of the target grid): the
+    # spectrum · e^{−ik θ_0} / N, shifted to the target grid.
+    k = np.concatenate([np.arange(L), np.arange(-(L - 1), 0)])
     phase = np.exp(1j * np.pi * k * (out_offset / out_size - offset / size)) / size
     dtype = jnp.result_type(g.dtype, jnp.complex64)
-    coeffs = spectrum * jnp.asarray(phase, dtype)[:, None]
-    gap = jnp.zeros((*coeffs.shape[:-2], out_size - 2 * L + 1, coeffs.shape[-1]), dtype)
-    padded = jnp.concatenate([coeffs[..., L - 1 :, :], gap, coeffs[..., : L - 1, :]], axis=-2)
-    values = jnp.fft.ifft(padded, axis=-2, norm="forward")[..., :out_rings, :]
+    gap = jnp.zeros((*spectrum.shape[:-1], out_size - 2 * L + 1), dtype)
+    coeffs = [spectrum[..., :L], gap, spectrum[..., size - L + 1 :]]
+    padded = jnp.concatenate(coeffs, axis=-1) * jnp.asarray(
+        np.concatenate([phase[:L], np.ones(out_size - 2 * L + 1), phase[L:]]), dtype
+    )
+    values = jnp.fft.ifft(padded, axis=-1, norm="forward")[..., :out_rings]
     return values.astype(g.dtype) if jnp.iscomplexobj(g) else values.real.astype(g.dtype)
