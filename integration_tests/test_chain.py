@@ -172,6 +172,14 @@ def test_emulated_field_statistics_are_closer_to_the_target_than_a_gaussian_twin
     distance = res["summary"]["statistics_distance"]
     assert distance["emulated"] < 0.2 * distance["Gaussian twin"], distance
     assert distance["emulated"] < 0.2 * distance["initial Gaussian"], distance
+    # …and absolutely: every S1–S4 coefficient (normalised by the target's S2, so of order one,
+    # the target's S2 being 1) within 0.03 of the target's.  Measured 0.0065 (the Gaussian
+    # twin: 0.22); 0.03 leaves a 4-5× margin for other platforms and still fails a twin.
+    largest = res["summary"]["max_abs_difference_S1_to_S4"]
+    assert max(largest["emulated"]) < 0.03, largest
+    stats = res["statistics"]
+    # the field variance (not normalised) to 1 %: measured 0.1 %
+    np.testing.assert_allclose(stats["emulated"].var, stats["target"].var, rtol=1e-2)
     # The power spectrum is matched per band to a few per cent.
     worst = max(abs(b["relative_error"]) for b in res["summary"]["max_power_error_per_band"])
     assert worst < 0.05
