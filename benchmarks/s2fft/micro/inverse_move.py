@@ -5,7 +5,7 @@
 The kernel sums of ``method="precompute"`` run on MWSS rings (their mirror symmetry halves the
 kernel); MW and DH signals then need the exact torus move of each order's ring profile.  Up to
 ``_torus.DENSE_MAX_L`` that move can be one dense (nθ, L+1) matrix per parity of m, O(L³)
-flops, or two FFTs per order along θ, O(L² log L), in the (order, ring) layout the kernel
+flops, or two FFTs per pair of orders along θ, O(L² log L), in the (order, ring) layout the kernel
 product returns.  ``_precompute.FFT_MOVE_MIN_L`` picks between them for MW rings.  Every round
 times the inverse both ways and raw ducc0 (MW, 2 threads) back to back on the same signal.
 """

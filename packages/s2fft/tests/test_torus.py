@@ -47,6 +47,36 @@ def test_ring_moves_with_rings_last_are_exact(L, source, target):
     np.testing.assert_allclose(np.asarray(moved), expected, atol=1e-12 * L)
 
 
+@pytest.mark.parametrize(("L", "M", "first_odd"), [(7, 7, False), (8, 8, True), (8, 7, True)])
+@pytest.mark.parametrize(("source", "target"), [("mw", "dh"), ("mwss", "dh"), ("mwss", "mw")])
+def test_ring_moves_of_order_pairs_are_exact(L, M, first_odd, source, target):
+    """Two orders per FFT (an even and an odd profile on one torus): odd and even numbers of
+    orders (an odd M is padded with a zero order), either parity first, two P; against the
+    exact trigonometric profiles."""
+    rng = np.random.default_rng(L + 2)
+    parity = np.stack(
+        [(np.arange(M) + first_odd) % 2 == 1, (np.arange(M) + 1 - first_odd) % 2 == 1]
+    )
+    coeffs = rng.normal(size=(2, M, L)) + 1j * rng.normal(size=(2, M, L))
+    before = np.stack(
+        [_profiles(c, sampling.thetas(L, source), q).T for c, q in zip(coeffs, parity)]
+    )
+    expected = np.stack(
+        [_profiles(c, sampling.thetas(L, target), q).T for c, q in zip(coeffs, parity)]
+    )
+    moved = jax.jit(lambda g: _torus.resample_pairs(g, parity, L, source, target))(before)
+    assert moved.shape == expected.shape
+    np.testing.assert_allclose(np.asarray(moved), expected, atol=1e-12 * L)
+    real = _torus.resample_pairs(jnp.asarray(before.real), parity, L, source, target)
+    reference = _torus.resample_columns(jnp.asarray(before.real), parity, L, source, target)
+    np.testing.assert_allclose(np.asarray(real), np.asarray(reference), atol=1e-12 * L)
+
+
+def test_ring_moves_of_order_pairs_need_alternating_parities():
+    with pytest.raises(ValueError, match="alternating"):
+        _torus.resample_pairs(jnp.zeros((3, 5)), np.array([True, True, False]), 4, "mwss", "mw")
+
+
 @pytest.mark.parametrize("source", ["mw", "mwss", "dh"])
 def test_kernel_quadrature_integrates_exactly(source):
     """Σ_{t,s} h(θ_t) A_q[t, s] G(θ_s) (t over MWSS rings, s over ``source`` rings) equals

@@ -372,10 +372,12 @@ def _legendre_analysis(p: Kernels, h: jax.Array) -> jax.Array:
 
 FFT_MOVE_MIN_L = 257
 """From this band-limit on, the precompute inverse moves MWSS ring profiles onto MW rings
-with FFTs along θ in the (order, ring) layout the kernel product returns (two FFTs per
-order, O(L² log L)) instead of the dense O(L³) move: on 2 cores as fast or up to 20 %
-faster from L = 512 on, equal within noise at L = 256; onto DH rings (FFTs of length 4L)
-the dense move stays faster.  ``benchmarks/s2fft/micro/inverse_move.py`` measures it."""
+with FFTs along θ in the (order, ring) layout the kernel product returns, O(L² log L),
+instead of the dense O(L³) move.  Orders of opposite parity share one torus
+(:func:`_torus.resample_pairs`: two FFTs per pair of orders), which halves the FFTs of the
+one-order-per-torus move (L = 512, spin 0: 8.4 against 12.9 ms).  Onto DH rings (FFTs
+of length 4L) the dense move stays faster.  ``benchmarks/s2fft/micro/inverse_move.py``
+measures the choice."""
 
 
 @jax.jit
@@ -386,7 +388,7 @@ def inverse_precompute(flm: jax.Array, precomps: Kernels) -> jax.Array:
     if p.sampling == "mw" and p.L >= FFT_MOVE_MIN_L:
         g = _legendre_synthesis(p, x, columns=True)
         parity = _legendre.parity((-p.spin,), p.L, p.reality)[0]
-        g = jnp.swapaxes(_torus.resample_columns(g, parity, p.L, "mwss", p.sampling), -1, -2)
+        g = jnp.swapaxes(_torus.resample_pairs(g, parity, p.L, "mwss", p.sampling), -1, -2)
     else:
         g = _legendre_synthesis(p, x)
         if p.sampling in _legendre._VIA_MWSS:

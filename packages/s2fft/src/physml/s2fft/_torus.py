@@ -141,19 +141,69 @@ def resample_columns(g: jax.Array, parity, L: int, source: str, target: str) -> 
     Two FFTs per order: the 2L−1 Fourier coefficients c_k of the torus samples, then the
     target rings as a (zero-padded) inverse FFT of c_k shifted by the target's offset.
     """
-    size, offset, _ = _GRIDS[source](L)
-    out_size, out_offset, out_rings = _GRIDS[target](L)
+    out_rings = _GRIDS[target](L)[2]
     torus = _to_torus(g, parity, L, source)
+    return _shift(torus, L, source, target, g.dtype)[..., :out_rings]
+
+
+def _shift(torus: jax.Array, L: int, source: str, target: str, dtype) -> jax.Array:
+    """Torus samples (..., N) on ``source`` → the whole ``target`` torus grid (..., N')."""
+    size, offset, _ = _GRIDS[source](L)
+    out_size, out_offset, _ = _GRIDS[target](L)
     spectrum = jnp.fft.fft(torus, axis=-1)
     # c_k of e^{ikθ} (k ≥ 0 first, then k < 0, the FFT order of the target grid): the
     # spectrum · e^{−ik θ_0} / N, shifted to the target grid.
     k = np.concatenate([np.arange(L), np.arange(-(L - 1), 0)])
     phase = np.exp(1j * np.pi * k * (out_offset / out_size - offset / size)) / size
-    dtype = jnp.result_type(g.dtype, jnp.complex64)
-    gap = jnp.zeros((*spectrum.shape[:-1], out_size - 2 * L + 1), dtype)
+    cdt = jnp.result_type(dtype, jnp.complex64)
+    gap = jnp.zeros((*spectrum.shape[:-1], out_size - 2 * L + 1), cdt)
     coeffs = [spectrum[..., :L], gap, spectrum[..., size - L + 1 :]]
     padded = jnp.concatenate(coeffs, axis=-1) * jnp.asarray(
-        np.concatenate([phase[:L], np.ones(out_size - 2 * L + 1), phase[L:]]), dtype
+        np.concatenate([phase[:L], np.ones(out_size - 2 * L + 1), phase[L:]]), cdt
     )
-    values = jnp.fft.ifft(padded, axis=-1, norm="forward")[..., :out_rings]
-    return values.astype(g.dtype) if jnp.iscomplexobj(g) else values.real.astype(g.dtype)
+    values = jnp.fft.ifft(padded, axis=-1, norm="forward")
+    return (
+        values.astype(dtype)
+        if jnp.issubdtype(dtype, jnp.complexfloating)
+        else values.real.astype(dtype)
+    )
+
+
+def resample_pairs(g: jax.Array, parity: np.ndarray, L: int, source: str, target: str):
+    """:func:`resample_columns` with two orders per FFT: half the FFTs.
+
+    An even profile e (G(2π − θ) = G(θ)) and an odd one o share one torus: z = e + o on the
+    rings and z(2π − θ) = e(θ) − o(θ) on their mirrors.  Moving z is linear, so the target
+    torus holds w(θ') = e(θ') + o(θ') and, at the mirror ring 2π − θ', e(θ') − o(θ'): the
+    half sum and half difference separate them.  The orders (2i, 2i+1) form the pairs (a
+    zero order pads an odd M); which one is even is set by the parity of the first.
+
+    ``parity`` (P, M) or (M,) must be a NumPy array alternating along the orders (it does
+    for a fixed n).  The result equals :func:`resample_columns` for profiles that have
+    their parity, i.e. whose odd orders vanish on the pole rings, as every band-limited
+    profile d^ℓ_{mn}(θ) with m − n odd does (the precompute inverse's Legendre sums); on
+    arbitrary ring samples the two moves differ by what they assume at the poles.
+    """
+    parity = np.asarray(parity, bool)
+    if parity.shape[-1] > 1 and np.any(parity[..., 1:] == parity[..., :-1]):
+        raise ValueError("resample_pairs needs parities alternating along the orders")
+    size, _, rings = _GRIDS[source](L)
+    out_size, out_offset, out_rings = _GRIDS[target](L)
+    M, pad = g.shape[-2], g.shape[-2] % 2
+    x = jnp.pad(g, [(0, 0)] * (g.ndim - 2) + [(0, pad), (0, 0)])
+    x = x.reshape(*x.shape[:-2], (M + pad) // 2, 2, x.shape[-1])
+    a, b = x[..., 0, :], x[..., 1, :]  # (..., P, M/2, nθ)
+    sign = np.where(parity[..., :1], -1.0, 1.0)[..., None]  # −1: a is the odd one
+    sign = jnp.asarray(sign, jnp.finfo(g.dtype).dtype)
+    last = size - rings if source == "mwss" else size - rings - 1
+    mirrored = (a - b)[..., last - np.arange(size - rings)]
+    torus = jnp.concatenate([a + b, sign * mirrored], axis=-1)
+    w = _shift(torus, L, source, target, g.dtype)
+    j = np.arange(out_rings)
+    here, there = w[..., :out_rings], w[..., (out_size - out_offset - j) % out_size]
+    even, odd = (here + there) / 2, (here - there) / 2
+    # a = even, b = odd where sign = +1; swapped where sign = −1
+    a_out = jnp.where(sign > 0, even, odd)
+    b_out = jnp.where(sign > 0, odd, even)
+    y = jnp.stack([a_out, b_out], axis=-2)
+    return y.reshape(*y.shape[:-3], M + pad, out_rings)[..., :M, :]
