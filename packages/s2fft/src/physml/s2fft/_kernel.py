@@ -159,8 +159,16 @@ class _Block:
         return curr, aux, k, scale
 
 
-def _run_block(j0, L, orders, tables, dt, state, accumulate):
-    """Stream ℓ = j0 .. L−1 for one block; ``accumulate(acc, ell, value)`` consumes d^ℓ."""
+def _run_block(j0, L, orders, tables, dt, state, accumulate, grouped=False):
+    """Stream ℓ = j0 .. L−1 for one block; ``accumulate(acc, ell, value, blk)`` consumes d^ℓ.
+
+    With ``grouped`` it is called once per group of steps instead, with the values of S
+    consecutive degrees stacked, ``accumulate(acc, ell0, values (S, …), blk)``: the analysis
+    then reduces a whole group over the rings in one contraction.  When the recursion covers
+    m = +j only (orders closed under negation) a group's steps run in a loop of their own:
+    unrolled, XLA:CPU fuses the recursion into each consumer of the expanded values and
+    recomputes the earlier steps of the group in every one of them.
+    """
     h, mant, expo = tables
     blk = _Block(j0, orders, h, mant, expo, dt)
     nmin, nmax = min(abs(n) for n in orders), max(abs(n) for n in orders)
@@ -173,16 +181,37 @@ def _run_block(j0, L, orders, tables, dt, state, accumulate):
         curr, aux, k, _, acc = carry
         curr, aux, k = blk.seed_step(ell, curr, aux, k)
         curr, aux, k, scale = blk.rescale(curr, aux, k)
-        return curr, aux, k, scale, accumulate(acc, ell, blk.expand(curr * scale), blk)
+        value = blk.expand(curr * scale)
+        return curr, aux, k, scale, accumulate(acc, ell, value[None] if grouped else value, blk)
 
     carry = lax.fori_loop(start, stop1, seeded, (zeros, zeros, zeros, zeros, state))
 
+    def steps(ell0, curr, aux, scale):
+        """The values of ℓ0 … ℓ0 + every − 1, stacked (every, P, 2, B, U)."""
+        if blk.negated is not None:
+
+            def one(state, r):
+                curr, aux = blk.step(ell0 + r, *state)
+                return (curr, aux), blk.expand(curr * scale)
+
+            (curr, aux), values = lax.scan(one, (curr, aux), jnp.arange(every))
+            return curr, aux, values
+        values = []
+        for r in range(every):
+            curr, aux = blk.step(ell0 + r, curr, aux)
+            values.append(blk.expand(curr * scale))
+        return curr, aux, jnp.stack(values)
+
     def group(g, carry):
         curr, aux, k, scale, acc = carry
-        for r in range(every):
-            ell = stop1 + g * every + r
-            curr, aux = blk.step(ell, curr, aux)
-            acc = accumulate(acc, ell, blk.expand(curr * scale), blk)
+        ell0 = stop1 + g * every
+        if grouped:
+            curr, aux, values = steps(ell0, curr, aux, scale)
+            acc = accumulate(acc, ell0, values, blk)
+        else:
+            for r in range(every):
+                curr, aux = blk.step(ell0 + r, curr, aux)
+                acc = accumulate(acc, ell0 + r, blk.expand(curr * scale), blk)
         curr, aux, k, scale = blk.rescale(curr, aux, k)
         return curr, aux, k, scale, acc
 
@@ -268,25 +297,46 @@ def _analysis_columns(g, ids, L, theta, orders, total_blocks):
         gb = lax.dynamic_slice_in_dim(parts, i * BLOCK, BLOCK, axis=4)
 
         def accumulate(acc, ell, value, blk):
-            if even_odd:
-                g_par = lax.dynamic_slice_in_dim(gb, 2 * (ell & 1), 2, axis=0)
-                row = jnp.sum(value[:, :1] * g_par, axis=-1)  # (2, Bt, P, 1, B)
-                return lax.dynamic_update_index_in_dim(acc, row, ell, axis=0)
-            if halves == 1:  # m = +j only: its south ring is read with d at −j
-                north = jnp.sum(value[:, :1] * gb[:2], axis=-1)  # (2, Bt, P, 1, B)
-                row = north + blk.mirror_sign(ell) * jnp.sum(value[:, 1:] * gb[2:], axis=-1)
-            else:
-                r = jnp.sum(value * gb, axis=-1)  # (4, Bt, P, 2, B)
-                row = r[:2] + blk.mirror_sign(ell) * r[2:, ..., ::-1, :]
+            """Even/odd rows of a real spin-0 signal, one step at a time."""
+            g_par = lax.dynamic_slice_in_dim(gb, 2 * (ell & 1), 2, axis=0)
+            row = jnp.sum(value[:, :1] * g_par, axis=-1)  # (2, Bt, P, 1, B)
             return lax.dynamic_update_index_in_dim(acc, row, ell, axis=0)
 
-        zeros = jnp.zeros((*out_shape[:-1], BLOCK), dt)
-        acc = _run_block(j0, L, orders, (h, mant, expo), dt, zeros, accumulate)
+        def accumulate_group(acc, ell0, values, blk):
+            """Rows ℓ0 … ℓ0+S−1 of the north and south sums, from S values (S, P, 2, B, U)."""
+            if halves == 1:  # m = +j only: its south ring is read with d at −j
+                north = jnp.einsum("spbu,xtpbu->sxtpb", values[:, :, 0], gb[:2, ..., 0, :, :])
+                south = jnp.einsum("spbu,xtpbu->sxtpb", values[:, :, 1], gb[2:, ..., 0, :, :])
+                rows = jnp.concatenate([north, south], axis=1)[..., None, :]
+            else:
+                rows = jnp.einsum("sphbu,xtphbu->sxtphb", values, gb)  # (S, 4, Bt, P, 2, B)
+            return lax.dynamic_update_slice_in_dim(acc, rows, ell0, axis=0)
+
+        if even_odd:
+            zeros = jnp.zeros((*out_shape[:-1], BLOCK), dt)
+            acc = _run_block(j0, L, orders, (h, mant, expo), dt, zeros, accumulate)
+        else:
+            zeros = jnp.zeros((out_shape[0], 4, *out_shape[2:-1], BLOCK), dt)
+            tables = (h, mant, expo)
+            acc = _run_block(j0, L, orders, tables, dt, zeros, accumulate_group, grouped=True)
+            acc = _north_plus_south(acc, orders, halves)
         return lax.dynamic_update_slice_in_dim(out, acc, i * BLOCK, axis=5)
 
     y = lax.fori_loop(0, ids.shape[0], block, jnp.zeros(out_shape, dt))
     y = jnp.moveaxis(lax.complex(y[:, 0], y[:, 1])[:L], 0, -3)  # (Bt, P, L, H, c)
     return y.reshape(*batch, P, L, halves, cols)
+
+
+def _north_plus_south(acc: jax.Array, orders: tuple[int, ...], halves: int) -> jax.Array:
+    """(ℓ, north re/im + south re/im, Bt, P, H, B) ring sums → (ℓ, re/im, Bt, P, H, B).
+
+    The south rings were summed with d at −m (the mirror of +m, read from the other half of
+    the columns when there are two): y_ℓ = north + (−1)^{ℓ+n} south.
+    """
+    ell = np.arange(acc.shape[0])[:, None]
+    sign = jnp.asarray(1 - 2 * ((ell + np.asarray(orders)) & 1), acc.dtype)
+    south = acc[:, 2:] if halves == 1 else acc[:, 2:, ..., ::-1, :]
+    return acc[:, :2] + sign[:, None, None, :, None, None] * south
 
 
 def _even_odd(halves: int, orders: tuple[int, ...]) -> bool:
